@@ -1,0 +1,86 @@
+"""Builds the ASGI app: `app:app` for any ASGI server, or `python app.py` to serve it."""
+
+from __future__ import annotations
+
+import getpass
+import re
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Mount
+
+from hackatime import api_hackatime, api_wakatime, users
+from hackatime.config import Settings, load_settings
+from hackatime.db import Database
+from hackatime.responses import exception_handlers
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db = Database(settings.db_path, read_connections=settings.read_connections)
+        await db.open()
+        app.state.db = db
+        try:
+            await _welcome_first_user(db, settings)
+            yield
+        finally:
+            await db.close()
+
+    app = Starlette(
+        routes=[
+            Mount("/api/hackatime/v1", routes=api_wakatime.routes),
+            Mount("/api/v1", routes=api_wakatime.routes + api_hackatime.routes),
+        ],
+        middleware=[
+            # Browser plugins post from their own origin and send X-Machine-Name.
+            Middleware(
+                CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"]
+            )
+        ],
+        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app
+
+
+def _first_username() -> str:
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = ""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "", login)[:64]
+    return name if not users.validate_fields(username=name) else "admin"
+
+
+async def _welcome_first_user(db: Database, settings: Settings) -> None:
+    """On an empty database, make the first user and print how to point WakaTime here."""
+    if not settings.create_first_user or await users.count_users(db):
+        return
+    user, key = await users.create_user(db, _first_username(), is_admin=True)
+    host = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0", "::", "::1") else settings.host
+    # Flushed at once: on a Pi this is read from the service's journal.
+    print(
+        f"\nCreated user {user.username!r} (admin). Its API key, shown only this once:\n\n"
+        f"    {key}\n\n"
+        "Put these lines in ~/.wakatime.cfg on every machine you code on:\n\n"
+        "[settings]\n"
+        f"api_url = http://{host}:{settings.port}/api/hackatime/v1\n"
+        f"api_key = {key}\n",
+        flush=True,
+    )
+
+
+app = create_app()
+
+if __name__ == "__main__":
+    from hackatime.cli import main
+
+    sys.exit(main(["serve", *sys.argv[1:]]))

@@ -1,0 +1,91 @@
+"""What every API endpoint does first: find the database, check the key, read the body."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from hackatime.auth import authenticate
+from hackatime.config import Settings
+from hackatime.db import Database
+from hackatime.errors import BadRequest, Forbidden, PayloadTooLarge
+from hackatime.users import User, set_detected_timezone
+
+SELF_ALIASES = ("current", "my")
+
+
+def database(request: Request) -> Database:
+    return request.app.state.db
+
+
+def settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+async def caller(request: Request) -> User:
+    """The user whose key the request carries; 401 otherwise.
+
+    wakatime-cli sends the machine's zone in a `Timezone` header: it becomes the user's zone
+    until one is set by hand.
+    """
+    db = database(request)
+    user = await authenticate(db, request.headers, request.query_params)
+    zone_header = request.headers.get("timezone")
+    if zone_header and user.timezone is None and zone_header != user.detected_timezone:
+        await set_detected_timezone(db, user, zone_header.strip())
+    return user
+
+
+def require_self(request: Request, user: User) -> None:
+    """`{user}` in WakaTime paths: `current`, or the caller's own name or id; others get 403."""
+    named = request.path_params.get("user", "current")
+    if named in SELF_ALIASES or named == user.username or named == str(user.id):
+        return
+    raise Forbidden("You can only access your own data")
+
+
+async def read_json(request: Request) -> Any:
+    """The JSON body, whatever the Content-Type; a string holding JSON is decoded once more.
+
+    VS Code for the web double-encodes its batches.
+    """
+    limit = settings(request).max_body_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"Body larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise PayloadTooLarge(f"Body larger than {limit} bytes")
+    try:
+        data = orjson.loads(body)
+        if isinstance(data, str):
+            data = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise BadRequest("Body is not valid JSON") from None
+    return data
+
+
+def query_positive_int(
+    request: Request, name: str, default: int, maximum: int | None = None
+) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) <= 0:
+        raise BadRequest(f"{name}: must be a positive whole number")
+    value = int(raw)
+    return min(value, maximum) if maximum else value
+
+
+def query_list(request: Request, name: str) -> list[str]:
+    raw = request.query_params.get(name, "")
+    return [part.strip() for part in raw.split(",") if part.strip()]

@@ -1,0 +1,184 @@
+"""The `hackatime` command: serve, and manage users. Thin over the domain modules."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from hackatime import users
+from hackatime.config import ConfigError, Settings, load_settings
+from hackatime.db import Database
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help="SQLite database file (env HACKATIME_DB)")
+
+    parser = argparse.ArgumentParser(
+        prog="hackatime", description="Self-hosted WakaTime-compatible time tracker."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", parents=[common], help="run the server")
+    serve.add_argument("--host", help="address to listen on (env HACKATIME_HOST)")
+    serve.add_argument("--port", type=int, help="port to listen on (env HACKATIME_PORT)")
+
+    user = commands.add_parser("user", help="manage users").add_subparsers(
+        dest="action", required=True
+    )
+    add = user.add_parser("add", parents=[common], help="create a user and print its API key")
+    add.add_argument("name")
+    add.add_argument("--email")
+    add.add_argument("--slack-uid")
+    add.add_argument("--timezone", help="IANA zone such as Europe/Berlin")
+    add.add_argument("--admin", action="store_true")
+
+    change = user.add_parser("set", parents=[common], help="change a user")
+    change.add_argument("name")
+    change.add_argument("--email", help="'' clears it")
+    change.add_argument("--slack-uid", help="'' clears it")
+    change.add_argument("--timezone", help="IANA zone; '' goes back to the detected one")
+    change.add_argument("--admin", action=argparse.BooleanOptionalAction, default=None)
+    change.add_argument("--trust-level", choices=sorted(users.TRUST_LEVELS))
+    visibility = change.add_mutually_exclusive_group()
+    visibility.add_argument("--public", dest="public", action="store_true", default=None)
+    visibility.add_argument("--private", dest="public", action="store_false")
+
+    user.add_parser("list", parents=[common], help="list users")
+
+    key = user.add_parser("key", parents=[common], help="show how to get a user's API key")
+    key.add_argument("name")
+    key.add_argument("--rotate", action="store_true", help="make a new key; the old one stops")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(os.environ, db_path=args.db)
+    except ConfigError as error:
+        parser.error(str(error))
+    if args.command == "serve":
+        return _serve(parser, settings, args)
+    handler = _USER_ACTIONS[args.action]
+    try:
+        return asyncio.run(_with_db(settings, lambda db: handler(db, args)))
+    except users.UserError as error:
+        print(f"hackatime: error: {error}", file=sys.stderr)
+        return 2
+
+
+async def _with_db(settings: Settings, action: Callable[[Database], Awaitable[int]]) -> int:
+    db = Database(settings.db_path, read_connections=1)
+    await db.open()
+    try:
+        return await action(db)
+    finally:
+        await db.close()
+
+
+def _serve(parser: argparse.ArgumentParser, settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app import create_app
+    from hackatime import logs
+
+    try:
+        settings = load_settings(os.environ, db_path=args.db, host=args.host, port=args.port)
+    except ConfigError as error:
+        parser.error(str(error))
+    if not 0 < settings.port < 65536:
+        parser.error(f"--port must be between 1 and 65535, got {settings.port}")
+    logs.configure()
+    print(f"hackatime: database {settings.db_path.resolve()}", flush=True)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+async def _add(db: Database, args: argparse.Namespace) -> int:
+    user, key = await users.create_user(
+        db,
+        args.name,
+        email=args.email,
+        slack_uid=args.slack_uid,
+        timezone=args.timezone,
+        is_admin=args.admin,
+    )
+    print(f"Created user {user.username!r} (id {user.id}). API key, shown only this once:")
+    print(key)
+    return 0
+
+
+async def _set(db: Database, args: argparse.Namespace) -> int:
+    user = await users.update_user(
+        db,
+        args.name,
+        email=args.email,
+        slack_uid=args.slack_uid,
+        timezone=args.timezone,
+        is_admin=args.admin,
+        trust_level=args.trust_level,
+        is_public=args.public,
+    )
+    print(_describe(user))
+    return 0
+
+
+async def _list(db: Database, args: argparse.Namespace) -> int:
+    for user in await users.list_users(db):
+        print(_describe(user))
+    return 0
+
+
+async def _key(db: Database, args: argparse.Namespace) -> int:
+    if not args.rotate:
+        if await users.get_user_by_name(db, args.name) is None:
+            raise users.UserError(f"no user named {args.name!r}")
+        raise users.UserError(
+            "keys are stored only as digests and cannot be shown again; "
+            "use --rotate to make a new one"
+        )
+    key = await users.rotate_key(db, args.name)
+    print(f"New API key for {args.name!r}; the old one no longer works:")
+    print(key)
+    return 0
+
+
+def _describe(user: users.User) -> str:
+    fields: list[tuple[str, Any]] = [
+        ("id", user.id),
+        ("email", user.email or "-"),
+        ("slack_uid", user.slack_uid or "-"),
+        (
+            "timezone",
+            user.timezone
+            or (f"{user.detected_timezone} (detected)" if user.detected_timezone else "-"),
+        ),
+        ("admin", "yes" if user.is_admin else "no"),
+        ("trust", user.trust_level),
+        ("visibility", "public" if user.is_public else "private"),
+    ]
+    return user.username + "  " + "  ".join(f"{name}={value}" for name, value in fields)
+
+
+_USER_ACTIONS: dict[str, Callable[[Database, argparse.Namespace], Awaitable[int]]] = {
+    "add": _add,
+    "set": _set,
+    "list": _list,
+    "key": _key,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

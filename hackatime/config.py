@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(ValueError):
+    """A setting has a value the server cannot start with; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path = Path("data/hackatime.db")
+    host: str = "127.0.0.1"
+    port: int = 3000
+    # Hackatime's rule: a gap between two heartbeats counts for at most this many seconds.
+    timeout_seconds: int = 120
+    # Zone for users who never set one and whose clients never sent a Timezone header.
+    default_timezone: str = "UTC"
+    max_body_bytes: int = 1024 * 1024
+    max_batch: int = 100
+    read_connections: int = 2
+    # On an empty database, create a first user at start and print its key.
+    create_first_user: bool = True
+
+    @property
+    def timeout_ms(self) -> int:
+        return self.timeout_seconds * 1000
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Build settings from HACKATIME_* variables; explicit overrides (command-line flags) win."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {
+        "db_path": Path(env.get("HACKATIME_DB", "data/hackatime.db")),
+        "host": env.get("HACKATIME_HOST", "127.0.0.1"),
+        "port": _positive_int(env, "HACKATIME_PORT", 3000),
+        "timeout_seconds": _positive_int(env, "HACKATIME_TIMEOUT", 120),
+        "default_timezone": _timezone(env, "HACKATIME_TIMEZONE"),
+    }
+    for key, value in overrides.items():
+        if value is not None:
+            values[key] = Path(str(value)) if key == "db_path" else value
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def _timezone(env: Mapping[str, str], name: str) -> str:
+    raw = env.get(name) or _local_timezone_name(env)
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{name} must be an IANA time zone such as Europe/Berlin, got {raw!r}"
+        ) from None
+    return raw
+
+
+def _local_timezone_name(env: Mapping[str, str]) -> str:
+    """The machine's own zone as an IANA name, the way a Raspberry Pi OS box records it."""
+    tz = env.get("TZ", "").lstrip(":")
+    if tz and _is_zone(tz):
+        return tz
+    timezone_file = Path("/etc/timezone")
+    if timezone_file.is_file():
+        name = timezone_file.read_text().strip()
+        if _is_zone(name):
+            return name
+    localtime = Path("/etc/localtime")
+    if localtime.is_symlink():
+        target = str(localtime.resolve())
+        marker = "zoneinfo/"
+        if marker in target:
+            name = target.split(marker, 1)[1]
+            if _is_zone(name):
+                return name
+    return "UTC"
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.sql"
+
+Params = Sequence[Any] | Mapping[str, Any]
+
+
+async def _prepare(conn: aiosqlite.Connection, *, writer: bool) -> None:
+    conn.row_factory = sqlite3.Row
+    await conn.execute("PRAGMA busy_timeout = 5000")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    if writer:
+        await conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: a heartbeat acknowledged with 201 is on disk even if the power goes out next.
+        await conn.execute("PRAGMA synchronous = FULL")
+
+
+class Database:
+    """One write connection behind a lock, a few read-only connections for queries.
+
+    aiosqlite gives each connection its own thread, so without the lock another coroutine could
+    slip its statements into a transaction that is still open on the writer.
+    """
+
+    def __init__(self, path: Path | str, *, read_connections: int = 2) -> None:
+        self.path = Path(path)
+        self._read_count = max(1, read_connections)
+        self._writer: aiosqlite.Connection | None = None
+        self._readers: asyncio.Queue[aiosqlite.Connection] | None = None
+        self._all_readers: list[aiosqlite.Connection] = []
+        self._write_lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await aiosqlite.connect(self.path, isolation_level=None)
+        await _prepare(self._writer, writer=True)
+        await self._writer.executescript(SCHEMA_PATH.read_text())
+        self._readers = asyncio.Queue()
+        for _ in range(self._read_count):
+            reader = await aiosqlite.connect(
+                f"file:{self.path}?mode=ro", uri=True, isolation_level=None
+            )
+            await _prepare(reader, writer=False)
+            self._all_readers.append(reader)
+            self._readers.put_nowait(reader)
+
+    async def close(self) -> None:
+        readers, self._all_readers = self._all_readers, []
+        for reader in readers:
+            await reader.close()
+        self._readers = None
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            # Folding the WAL back leaves a single self-contained file behind.
+            await writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await writer.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One unit of work on the writer: BEGIN IMMEDIATE, then COMMIT, or ROLLBACK on error."""
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    @asynccontextmanager
+    async def _reader(self) -> AsyncIterator[aiosqlite.Connection]:
+        if self._readers is None:
+            raise RuntimeError("database is not open")
+        conn = await self._readers.get()
+        try:
+            yield conn
+        finally:
+            self._readers.put_nowait(conn)
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self._reader() as conn, conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        async with self._reader() as conn, conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetch_one(sql, params)
+        return None if row is None else row[0]
+
+
+async def fetch_one(
+    conn: aiosqlite.Connection, sql: str, params: Params = ()
+) -> sqlite3.Row | None:
+    """Read inside a transaction, on the writer that holds it."""
+    async with conn.execute(sql, params) as cursor:
+        return await cursor.fetchone()

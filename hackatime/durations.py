@@ -1,0 +1,221 @@
+"""The one duration rule, and the only SQL that turns heartbeats into time.
+
+Rule (Hackatime's, with a 2-minute timeout): over one user's heartbeats inside [start, end),
+ordered by (time, id), each heartbeat after the first adds min(gap to the previous one,
+timeout). A gap is credited to the *earlier* heartbeat of its pair, so every split (by
+project, language, …) sums exactly to the total, and a filter keeps the gaps credited to the
+matching heartbeats after the rule ran over all of them.
+
+Each row stores `gap_next_ms`, the gap to the same user's next heartbeat, kept right by
+`link_new_heartbeat` on every insert. A range's total is then a plain sum over the rows whose
+next heartbeat also falls inside the range: no window function, no pass in Python. The
+window-function form of the rule lives in tests/oracle.py and checks the stored gaps.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import aiosqlite
+import orjson
+
+from hackatime.db import Database, fetch_one
+
+UNKNOWN = "Unknown"
+
+# Split name -> column. Only these names ever reach SQL.
+DIMENSIONS = {
+    "projects": "project",
+    "languages": "language",
+    "editors": "editor",
+    "operating_systems": "operating_system",
+    "machines": "machine",
+    "categories": "category",
+    "branches": "branch",
+    "entities": "entity",
+}
+
+# Filter name -> column, for `project=`, `filter_by_category=` and the like.
+FILTER_COLUMNS = {
+    "project": "project",
+    "language": "language",
+    "editor": "editor",
+    "operating_system": "operating_system",
+    "machine": "machine",
+    "category": "category",
+    "branch": "branch",
+    "entity": "entity",
+}
+
+Filters = Mapping[str, Sequence[str]]
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A half-open range [start_ms, end_ms) measured on its own: nothing outside it counts."""
+
+    start_ms: int
+    end_ms: int
+
+
+@dataclass
+class Breakdown:
+    total_ms: int = 0
+    # dimension -> [(name, ms)], largest first, names with no time left out
+    splits: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+async def link_new_heartbeat(conn: aiosqlite.Connection, user_id: int, heartbeat_id: int) -> None:
+    """Fix gap_next_ms around a row just inserted, wherever in time it landed.
+
+    Offline queues replay old heartbeats, so the new row can fall between two stored ones:
+    it takes its successor's gap, and its predecessor now points at it instead.
+    """
+    new = await fetch_one(conn, "SELECT time_ms FROM heartbeats WHERE id = ?", (heartbeat_id,))
+    assert new is not None
+    time_ms = new[0]
+    successor = await _neighbour(conn, _SUCCESSOR, user_id, time_ms, heartbeat_id)
+    if successor is not None:
+        await conn.execute(
+            "UPDATE heartbeats SET gap_next_ms = ? WHERE id = ?",
+            (successor[1] - time_ms, heartbeat_id),
+        )
+    predecessor = await _neighbour(conn, _PREDECESSOR, user_id, time_ms, heartbeat_id)
+    if predecessor is not None:
+        await conn.execute(
+            "UPDATE heartbeats SET gap_next_ms = ? WHERE id = ?",
+            (time_ms - predecessor[1], predecessor[0]),
+        )
+
+
+# Neighbours in (time_ms, id) order, found in two index probes each: first a row at the same
+# time on the near side of the id, then the nearest other time and the right id there.
+_PREDECESSOR = (
+    "SELECT max(id), time_ms FROM heartbeats WHERE user_id = ? AND time_ms = ? AND id < ?",
+    "SELECT max(time_ms) FROM heartbeats WHERE user_id = ? AND time_ms < ?",
+    "SELECT max(id), time_ms FROM heartbeats WHERE user_id = ? AND time_ms = ?",
+)
+_SUCCESSOR = (
+    "SELECT min(id), time_ms FROM heartbeats WHERE user_id = ? AND time_ms = ? AND id > ?",
+    "SELECT min(time_ms) FROM heartbeats WHERE user_id = ? AND time_ms > ?",
+    "SELECT min(id), time_ms FROM heartbeats WHERE user_id = ? AND time_ms = ?",
+)
+
+
+async def _neighbour(
+    conn: aiosqlite.Connection,
+    queries: tuple[str, str, str],
+    user_id: int,
+    time_ms: int,
+    heartbeat_id: int,
+) -> tuple[int, int] | None:
+    same_time, nearest_time, at_time = queries
+    row = await fetch_one(conn, same_time, (user_id, time_ms, heartbeat_id))
+    if row is not None and row[0] is not None:
+        return row[0], row[1]
+    row = await fetch_one(conn, nearest_time, (user_id, time_ms))
+    if row is None or row[0] is None:
+        return None
+    row = await fetch_one(conn, at_time, (user_id, row[0]))
+    assert row is not None
+    return row[0], row[1]
+
+
+def _filter_sql(filters: Filters) -> tuple[str, list[object]]:
+    clauses, params = [], []
+    for name, values in filters.items():
+        if not values:
+            continue
+        column = FILTER_COLUMNS[name]
+        clauses.append(
+            f" AND coalesce(h.{column}, '{UNKNOWN}') IN ({', '.join('?' * len(values))})"
+        )
+        params.extend(values)
+    return "".join(clauses), params
+
+
+def breakdown_query(
+    user_id: int,
+    buckets: Sequence[Bucket],
+    dimensions: Sequence[str],
+    timeout_ms: int,
+    filters: Filters,
+) -> tuple[str, list[object]]:
+    """SQL for the rule over each bucket, grouped by bucket and the requested dimensions.
+
+    Grouping by all dimensions at once reads the rows a single time; the few groups that come
+    back are summed per dimension in Python.
+    """
+    columns = [f"coalesce(h.{DIMENSIONS[name]}, '{UNKNOWN}')" for name in dimensions]
+    select = "".join(f", {column}" for column in columns)
+    group = "".join(f", {index + 2}" for index in range(len(columns)))
+    where, filter_params = _filter_sql(filters)
+    sql = (
+        "WITH buckets(idx, start_ms, end_ms) AS ("
+        " SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
+        f" SELECT b.idx{select}, sum(min(h.gap_next_ms, ?))"
+        " FROM buckets b JOIN heartbeats h"
+        " ON h.user_id = ? AND h.time_ms >= b.start_ms AND h.time_ms < b.end_ms"
+        " AND h.time_ms + h.gap_next_ms < b.end_ms"
+        f" WHERE 1 = 1{where}"
+        f" GROUP BY 1{group}"
+    )
+    ranges = orjson.dumps([[bucket.start_ms, bucket.end_ms] for bucket in buckets]).decode()
+    return sql, [ranges, timeout_ms, user_id, *filter_params]
+
+
+async def breakdowns(
+    db: Database,
+    user_id: int,
+    buckets: Sequence[Bucket],
+    *,
+    dimensions: Sequence[str] = (),
+    timeout_ms: int,
+    filters: Filters | None = None,
+) -> list[Breakdown]:
+    """The total and the requested splits of each bucket, each bucket measured on its own."""
+    unknown = [name for name in dimensions if name not in DIMENSIONS]
+    if unknown:
+        raise ValueError(f"unknown dimensions: {unknown}")
+    sql, params = breakdown_query(user_id, buckets, dimensions, timeout_ms, filters or {})
+    rows = await db.fetch_all(sql, params)
+    totals = [0] * len(buckets)
+    sums: list[dict[str, defaultdict[str, int]]] = [
+        {name: defaultdict(int) for name in dimensions} for _ in buckets
+    ]
+    for row in rows:
+        index, milliseconds = row[0], row[len(dimensions) + 1]
+        totals[index] += milliseconds
+        for position, name in enumerate(dimensions):
+            sums[index][name][row[position + 1]] += milliseconds
+    return [
+        Breakdown(
+            total_ms=totals[index],
+            splits={name: _ranked(sums[index][name]) for name in dimensions},
+        )
+        for index in range(len(buckets))
+    ]
+
+
+async def breakdown(
+    db: Database,
+    user_id: int,
+    bucket: Bucket,
+    *,
+    dimensions: Sequence[str] = (),
+    timeout_ms: int,
+    filters: Filters | None = None,
+) -> Breakdown:
+    (result,) = await breakdowns(
+        db, user_id, [bucket], dimensions=dimensions, timeout_ms=timeout_ms, filters=filters
+    )
+    return result
+
+
+def _ranked(sums: Mapping[str, int]) -> list[tuple[str, int]]:
+    # Largest first; ties by name so answers are stable between calls.
+    return sorted(
+        ((name, ms) for name, ms in sums.items() if ms > 0), key=lambda item: (-item[1], item[0])
+    )

@@ -1,0 +1,370 @@
+"""Heartbeat ingest: turning what clients send into rows, and storing them once.
+
+`normalise` is pure: it checks and converts one item and collects every problem it finds.
+`store` writes a batch in one transaction, resolving `<<LAST_…>>` placeholders, skipping
+duplicates and keeping each row's `gap_next_ms` right (see durations.py).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote_plus
+
+import aiosqlite
+import orjson
+
+from hackatime.db import Database, fetch_one
+from hackatime.durations import link_new_heartbeat
+from hackatime.languages import language_for_entity
+
+TYPES = ("file", "domain", "url", "event", "app")
+PLACEHOLDERS = {
+    "project": "<<LAST_PROJECT>>",
+    "language": "<<LAST_LANGUAGE>>",
+    "branch": "<<LAST_BRANCH>>",
+}
+EARLIEST_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
+MAX_FUTURE_MS = 3_600_000
+MAX_ENTITY_CHARS = 4096
+MAX_TEXT_CHARS = 1024
+MAX_DEPENDENCIES = 500
+_INT_FIELDS = (
+    "lineno",
+    "cursorpos",
+    "lines",
+    "line_additions",
+    "line_deletions",
+    "project_root_count",
+    "ai_line_changes",
+    "human_line_changes",
+)
+_TEXT_FIELDS = ("project", "branch", "language", "machine", "user_agent")
+# SQLite integers are 64-bit; anything larger is nonsense from a client, not a line number.
+_INT_LIMIT = 2**53
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    time_ms: int
+    entity: str
+    type: str
+    category: str
+    project: str | None = None
+    branch: str | None = None
+    language: str | None = None
+    editor: str | None = None
+    operating_system: str | None = None
+    machine: str | None = None
+    is_write: bool | None = None
+    lineno: int | None = None
+    cursorpos: int | None = None
+    lines: int | None = None
+    dependencies: tuple[str, ...] | None = None
+    line_additions: int | None = None
+    line_deletions: int | None = None
+    project_root_count: int | None = None
+    ai_line_changes: int | None = None
+    human_line_changes: int | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """What the request adds to every item: its User-Agent, X-Machine-Name and the clock."""
+
+    user_agent: str | None
+    machine: str | None
+    now_ms: int
+
+
+def machine_from_header(value: str | None) -> str | None:
+    # Browser plugins URL-encode the header, with `+` for spaces.
+    return unquote_plus(value).strip() or None if value else None
+
+
+def parse_user_agent(user_agent: str | None) -> tuple[str | None, str | None]:
+    """Editor and operating system from a WakaTime user agent.
+
+    `wakatime/v1.90.0 (linux-6.1.0-rpi-arm64) go1.22.1 vim/9.1.0 vim-wakatime/11.2.0`
+    gives ("vim", "Linux"); the legacy Python client puts `platform.platform()` in the
+    parentheses, e.g. `Linux-6.1.0-x86_64-with-glibc2.36`.
+    """
+    if not user_agent:
+        return None, None
+    editor_match = _EDITOR.search(user_agent)
+    editor = editor_match.group(1).lower() if editor_match else None
+    os_match = _PLATFORM.search(user_agent)
+    operating_system = None
+    if os_match:
+        system = os_match.group(1).lower()
+        operating_system = _OS_NAMES.get(system, system.capitalize())
+    return editor, operating_system
+
+
+_EDITOR = re.compile(r"(?:^|\s)([^\s/]+)-wakatime/")
+_PLATFORM = re.compile(r"\(([A-Za-z]+)[-_\s;)]")
+_OS_NAMES = {
+    "linux": "Linux",
+    "darwin": "macOS",
+    "macos": "macOS",
+    "windows": "Windows",
+    "win32": "Windows",
+    "freebsd": "FreeBSD",
+    "openbsd": "OpenBSD",
+    "netbsd": "NetBSD",
+    "android": "Android",
+    "ios": "iOS",
+}
+
+
+def _parse_time_ms(value: Any, now_ms: int) -> tuple[int | None, str | None]:
+    if isinstance(value, bool) or value is None:
+        return None, "time: required, epoch seconds"
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None, f"time: {value[:40]!r} is not a number"
+    if not isinstance(value, int | float):
+        return None, "time: must be a number of epoch seconds"
+    seconds = float(value)
+    if not math.isfinite(seconds):
+        return None, "time: must be finite"
+    # Clients in other languages send milli-, micro- or nanosecond epochs.
+    for threshold, divisor in ((1e17, 1e9), (1e14, 1e6), (1e11, 1e3)):
+        if abs(seconds) >= threshold:
+            seconds /= divisor
+            break
+    time_ms = round(seconds * 1000)
+    if time_ms < EARLIEST_MS:
+        return None, "time: before 2000-01-01"
+    if time_ms > now_ms + MAX_FUTURE_MS:
+        return None, "time: more than an hour in the future"
+    return time_ms, None
+
+
+def _parse_int(name: str, value: Any, problems: list[str]) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            problems.append(f"{name}: {value[:40]!r} is not a whole number")
+            return None
+    if not isinstance(value, int):
+        problems.append(f"{name}: must be a whole number")
+        return None
+    if abs(value) >= _INT_LIMIT:
+        problems.append(f"{name}: out of range")
+        return None
+    return value
+
+
+def _parse_text(name: str, value: Any, limit: int, problems: list[str]) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        problems.append(f"{name}: must be a string")
+        return None
+    if len(value) > limit:
+        problems.append(f"{name}: longer than {limit} characters")
+        return None
+    if "\x00" in value:
+        problems.append(f"{name}: contains a NUL character")
+        return None
+    return value.strip() or None
+
+
+def _parse_bool(value: Any, problems: list[str]) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+        return value.lower() in ("true", "1")
+    problems.append("is_write: must be true or false")
+    return None
+
+
+def _parse_dependencies(value: Any, problems: list[str]) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [part for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        problems.append("dependencies: must be a list of strings")
+        return None
+    if len(value) > MAX_DEPENDENCIES or any(len(item) > MAX_TEXT_CHARS for item in value):
+        problems.append(f"dependencies: at most {MAX_DEPENDENCIES} of {MAX_TEXT_CHARS} characters")
+        return None
+    return tuple(item.strip() for item in value if item.strip()) or None
+
+
+def normalise(raw: Any, context: RequestContext) -> Heartbeat | list[str]:
+    """One item as a Heartbeat, or the list of everything wrong with it."""
+    if not isinstance(raw, dict):
+        return ["heartbeat must be a JSON object"]
+    problems: list[str] = []
+    entity = _parse_text("entity", raw.get("entity"), MAX_ENTITY_CHARS, problems)
+    if entity is None and not problems:
+        problems.append("entity: required")
+    time_ms, time_problem = _parse_time_ms(raw.get("time"), context.now_ms)
+    if time_problem:
+        problems.append(time_problem)
+    kind = raw.get("type") or "file"
+    if kind not in TYPES:
+        problems.append(f"type: must be one of {', '.join(TYPES)}")
+    category = _parse_text("category", raw.get("category"), MAX_TEXT_CHARS, problems) or "coding"
+    text = {
+        name: _parse_text(name, raw.get(name), MAX_TEXT_CHARS, problems) for name in _TEXT_FIELDS
+    }
+    numbers = {name: _parse_int(name, raw.get(name), problems) for name in _INT_FIELDS}
+    is_write = _parse_bool(raw.get("is_write"), problems)
+    dependencies = _parse_dependencies(raw.get("dependencies"), problems)
+    if problems:
+        return problems
+    assert entity is not None
+    assert time_ms is not None
+    user_agent = text.pop("user_agent") or context.user_agent
+    editor, operating_system = parse_user_agent(user_agent)
+    language = text.pop("language")
+    if language is None and kind == "file":
+        language = language_for_entity(entity)
+    return Heartbeat(
+        time_ms=time_ms,
+        entity=entity,
+        type=kind,
+        category=category,
+        project=text["project"],
+        branch=text["branch"],
+        language=language,
+        editor=editor,
+        operating_system=operating_system,
+        machine=context.machine or text["machine"],
+        is_write=is_write,
+        dependencies=dependencies,
+        user_agent=user_agent,
+        **numbers,
+    )
+
+
+_DUPLICATE = """
+SELECT id FROM heartbeats
+WHERE user_id = :user_id AND time_ms = :time_ms AND entity = :entity AND type = :type
+  AND category = :category AND project IS :project AND branch IS :branch
+  AND language IS :language AND is_write IS :is_write AND lineno IS :lineno
+  AND cursorpos IS :cursorpos
+LIMIT 1
+"""
+
+_INSERT = """
+INSERT INTO heartbeats (
+    user_id, time_ms, gap_next_ms, entity, type, category, project, branch, language, editor,
+    operating_system, machine, is_write, lineno, cursorpos, lines, dependencies, line_additions,
+    line_deletions, project_root_count, ai_line_changes, human_line_changes, user_agent,
+    created_at_ms
+) VALUES (
+    :user_id, :time_ms, NULL, :entity, :type, :category, :project, :branch, :language, :editor,
+    :operating_system, :machine, :is_write, :lineno, :cursorpos, :lines, :dependencies,
+    :line_additions, :line_deletions, :project_root_count, :ai_line_changes,
+    :human_line_changes, :user_agent, :created_at_ms
+)
+"""
+
+# Column names come from PLACEHOLDERS' fixed keys, never from input.
+_LAST_VALUE = {
+    column: f"SELECT {column} FROM heartbeats WHERE user_id = ? AND time_ms <= ?"
+    f" AND {column} IS NOT NULL ORDER BY time_ms DESC, id DESC LIMIT 1"
+    for column in PLACEHOLDERS
+}
+
+
+async def _resolve_placeholders(
+    conn: aiosqlite.Connection, user_id: int, heartbeat: Heartbeat
+) -> Heartbeat:
+    """`<<LAST_PROJECT>>` and friends become the latest real value at or before this heartbeat.
+
+    "At or before" rather than "latest overall" so that an offline queue replayed days later
+    picks up the project the user was in at that time.
+    """
+    changes: dict[str, str | None] = {}
+    for column, placeholder in PLACEHOLDERS.items():
+        if getattr(heartbeat, column) != placeholder:
+            continue
+        row = await fetch_one(conn, _LAST_VALUE[column], (user_id, heartbeat.time_ms))
+        value = row[0] if row else None
+        if value is None and column == "language" and heartbeat.type == "file":
+            value = language_for_entity(heartbeat.entity)
+        changes[column] = value
+    return replace(heartbeat, **changes) if changes else heartbeat
+
+
+def _row(user_id: int, heartbeat: Heartbeat, created_at_ms: int) -> dict[str, Any]:
+    row = asdict(heartbeat)
+    row["user_id"] = user_id
+    row["created_at_ms"] = created_at_ms
+    row["is_write"] = None if heartbeat.is_write is None else int(heartbeat.is_write)
+    row["dependencies"] = (
+        None if heartbeat.dependencies is None else orjson.dumps(heartbeat.dependencies).decode()
+    )
+    return row
+
+
+async def store(
+    db: Database, user_id: int, heartbeats: list[Heartbeat]
+) -> list[tuple[int, Heartbeat]]:
+    """Write a batch in one transaction; returns each heartbeat's id and stored form.
+
+    A heartbeat identical to a stored one is not stored again (offline queues resend whole
+    batches) and answers with the stored one's id. Placeholders come back resolved. The caller
+    may acknowledge only after this returns, i.e. after COMMIT.
+    """
+    stored = []
+    created_at_ms = int(time.time() * 1000)
+    async with db.transaction() as conn:
+        for heartbeat in heartbeats:
+            resolved = await _resolve_placeholders(conn, user_id, heartbeat)
+            row = _row(user_id, resolved, created_at_ms)
+            duplicate = await fetch_one(conn, _DUPLICATE, row)
+            if duplicate is None:
+                cursor = await conn.execute(_INSERT, row)
+                heartbeat_id = cursor.lastrowid
+                assert heartbeat_id is not None
+                await link_new_heartbeat(conn, user_id, heartbeat_id)
+            else:
+                heartbeat_id = duplicate[0]
+            stored.append((heartbeat_id, resolved))
+    return stored
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
+def heartbeat_json(heartbeat: Heartbeat | dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The API shape of a heartbeat: time in epoch seconds, like WakaTime's."""
+    data = asdict(heartbeat) if isinstance(heartbeat, Heartbeat) else dict(heartbeat)
+    time_ms = data.pop("time_ms")
+    data.pop("gap_next_ms", None)
+    data.pop("user_id", None)
+    dependencies = data.get("dependencies")
+    if isinstance(dependencies, str):
+        dependencies = orjson.loads(dependencies)
+    data["dependencies"] = list(dependencies) if dependencies else []
+    if data.get("is_write") is not None:
+        data["is_write"] = bool(data["is_write"])
+    created_at_ms = data.pop("created_at_ms", None)
+    result = {"time": time_ms / 1000, **data, **extra}
+    if created_at_ms is not None:
+        result["created_at"] = _iso(created_at_ms)
+    return result

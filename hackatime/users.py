@@ -1,0 +1,277 @@
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from hackatime.db import Database, fetch_one
+
+TRUST_LEVELS = {"yellow": 0, "red": 1, "green": 2}
+TRUST_NAMES = {value: name for name, value in TRUST_LEVELS.items()}
+
+# `current` and `my` stand for the caller in URLs; all-digit names would read as user ids.
+_RESERVED_NAMES = {"current", "my"}
+_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+class UserError(ValueError):
+    """A user cannot be created or changed as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    email: str | None
+    slack_uid: str | None
+    timezone: str | None
+    detected_timezone: str | None
+    is_admin: bool
+    trust_value: int
+    is_public: bool
+    created_at_ms: int
+
+    @property
+    def trust_level(self) -> str:
+        return TRUST_NAMES[self.trust_value]
+
+    def zone_name(self, default: str) -> str:
+        return self.timezone or self.detected_timezone or default
+
+
+_COLUMNS = (
+    "id, username, email, slack_uid, timezone, detected_timezone, is_admin, trust_value, "
+    "is_public, created_at_ms"
+)
+
+
+def _user(row: sqlite3.Row) -> User:
+    return User(
+        id=row["id"],
+        username=row["username"],
+        email=row["email"],
+        slack_uid=row["slack_uid"],
+        timezone=row["timezone"],
+        detected_timezone=row["detected_timezone"],
+        is_admin=bool(row["is_admin"]),
+        trust_value=row["trust_value"],
+        is_public=bool(row["is_public"]),
+        created_at_ms=row["created_at_ms"],
+    )
+
+
+def new_api_key() -> str:
+    # Lowercase UUID v4 is the only key shape every WakaTime client accepts.
+    return str(uuid.uuid4())
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def is_valid_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def validate_fields(
+    *,
+    username: str | None = None,
+    email: str | None = None,
+    timezone: str | None = None,
+    trust_level: str | None = None,
+) -> list[str]:
+    problems = []
+    if username is not None and (
+        not _USERNAME.fullmatch(username) or username.isdigit() or username in _RESERVED_NAMES
+    ):
+        problems.append(
+            f"username {username!r} must be 1-64 letters, digits, '.', '_' or '-', "
+            "not all digits, and not 'current' or 'my'"
+        )
+    if email is not None and email != "" and ("@" not in email or len(email) > 254):
+        problems.append(f"email {email!r} is not an email address")
+    if timezone is not None and timezone != "" and not is_valid_timezone(timezone):
+        problems.append(f"timezone {timezone!r} is not an IANA time zone such as Europe/Berlin")
+    if trust_level is not None and trust_level not in TRUST_LEVELS:
+        problems.append(f"trust level {trust_level!r} must be one of yellow, red, green")
+    return problems
+
+
+async def create_user(
+    db: Database,
+    username: str,
+    *,
+    email: str | None = None,
+    slack_uid: str | None = None,
+    timezone: str | None = None,
+    is_admin: bool = False,
+) -> tuple[User, str]:
+    """Create a user and return it with its API key, the only time the key is ever shown."""
+    problems = validate_fields(username=username, email=email, timezone=timezone)
+    if problems:
+        raise UserError("; ".join(problems))
+    key = new_api_key()
+    async with db.transaction() as conn:
+        await _check_unique(conn, username=username, email=email, slack_uid=slack_uid)
+        cursor = await conn.execute(
+            "INSERT INTO users (username, email, slack_uid, timezone, is_admin, api_key_sha256,"
+            " created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                username,
+                email or None,
+                slack_uid or None,
+                timezone or None,
+                int(is_admin),
+                key_digest(key),
+                int(time.time() * 1000),
+            ),
+        )
+        user_id = cursor.lastrowid
+    user = await get_user_by_id(db, user_id)
+    assert user is not None
+    return user, key
+
+
+async def _check_unique(
+    conn: object,
+    *,
+    username: str | None = None,
+    email: str | None = None,
+    slack_uid: str | None = None,
+    except_id: int | None = None,
+) -> None:
+    checks = [
+        ("username", "username = ?", username),
+        ("email", "lower(email) = lower(?)", email),
+        ("slack uid", "slack_uid = ?", slack_uid),
+    ]
+    for label, condition, value in checks:
+        if not value:
+            continue
+        row = await fetch_one(
+            conn,  # type: ignore[arg-type]
+            f"SELECT id FROM users WHERE {condition} AND id IS NOT ?",
+            (value, except_id),
+        )
+        if row is not None:
+            raise UserError(f"a user with {label} {value!r} already exists")
+
+
+async def update_user(
+    db: Database,
+    username: str,
+    *,
+    email: str | None = None,
+    slack_uid: str | None = None,
+    timezone: str | None = None,
+    is_admin: bool | None = None,
+    trust_level: str | None = None,
+    is_public: bool | None = None,
+) -> User:
+    """Change the given fields; an empty string clears email, slack uid or timezone."""
+    problems = validate_fields(email=email, timezone=timezone, trust_level=trust_level)
+    if problems:
+        raise UserError("; ".join(problems))
+    user = await get_user_by_name(db, username)
+    if user is None:
+        raise UserError(f"no user named {username!r}")
+    changes: dict[str, object] = {}
+    if email is not None:
+        changes["email"] = email or None
+    if slack_uid is not None:
+        changes["slack_uid"] = slack_uid or None
+    if timezone is not None:
+        changes["timezone"] = timezone or None
+    if is_admin is not None:
+        changes["is_admin"] = int(is_admin)
+    if trust_level is not None:
+        changes["trust_value"] = TRUST_LEVELS[trust_level]
+    if is_public is not None:
+        changes["is_public"] = int(is_public)
+    if changes:
+        # Column names come from the fixed keys above, never from input.
+        assignments = ", ".join(f"{column} = :{column}" for column in changes)
+        async with db.transaction() as conn:
+            await _check_unique(
+                conn,
+                email=changes.get("email"),  # type: ignore[arg-type]
+                slack_uid=changes.get("slack_uid"),  # type: ignore[arg-type]
+                except_id=user.id,
+            )
+            await conn.execute(
+                f"UPDATE users SET {assignments} WHERE id = :id", {**changes, "id": user.id}
+            )
+    updated = await get_user_by_id(db, user.id)
+    assert updated is not None
+    return updated
+
+
+async def rotate_key(db: Database, username: str) -> str:
+    user = await get_user_by_name(db, username)
+    if user is None:
+        raise UserError(f"no user named {username!r}")
+    key = new_api_key()
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE users SET api_key_sha256 = ? WHERE id = ?", (key_digest(key), user.id)
+        )
+    return key
+
+
+async def set_detected_timezone(db: Database, user: User, zone: str) -> None:
+    if user.detected_timezone == zone or not is_valid_timezone(zone):
+        return
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE users SET detected_timezone = ? WHERE id = ?", (zone, user.id))
+
+
+async def list_users(db: Database) -> list[User]:
+    rows = await db.fetch_all(f"SELECT {_COLUMNS} FROM users ORDER BY id")
+    return [_user(row) for row in rows]
+
+
+async def count_users(db: Database) -> int:
+    return int(await db.fetch_value("SELECT count(*) FROM users"))
+
+
+async def _one(db: Database, where: str, value: object) -> User | None:
+    row = await db.fetch_one(f"SELECT {_COLUMNS} FROM users WHERE {where}", (value,))
+    return None if row is None else _user(row)
+
+
+async def get_user_by_id(db: Database, user_id: int) -> User | None:
+    return await _one(db, "id = ?", user_id)
+
+
+async def get_user_by_name(db: Database, username: str) -> User | None:
+    return await _one(db, "username = ?", username)
+
+
+async def get_user_by_key(db: Database, key: str) -> User | None:
+    return await _one(db, "api_key_sha256 = ?", key_digest(key))
+
+
+async def get_user_by_email(db: Database, email: str) -> User | None:
+    return await _one(db, "lower(email) = lower(?)", email)
+
+
+async def get_user_by_slack_uid(db: Database, slack_uid: str) -> User | None:
+    return await _one(db, "slack_uid = ?", slack_uid)
+
+
+async def find_user(db: Database, ident: str) -> User | None:
+    """A user named in a URL: username first, then numeric id, then Slack uid."""
+    user = await get_user_by_name(db, ident)
+    if user is None and ident.isdigit():
+        user = await get_user_by_id(db, int(ident))
+    if user is None:
+        user = await get_user_by_slack_uid(db, ident)
+    return user

@@ -1,0 +1,57 @@
+-- Applied on every start; every statement is idempotent.
+-- Times are integer milliseconds since the Unix epoch: integer sums are exact, so a total never
+-- depends on the order rows were added, and a heartbeat's next time is exactly time_ms + gap_next_ms.
+
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    email TEXT,
+    slack_uid TEXT UNIQUE,
+    -- NULL until someone sets it; detected_timezone comes from the clients' Timezone header.
+    timezone TEXT,
+    detected_timezone TEXT,
+    is_admin INTEGER NOT NULL DEFAULT 0,
+    -- 0 yellow (unscored), 1 red (convicted), 2 green (trusted), as in Hackatime.
+    trust_value INTEGER NOT NULL DEFAULT 0 CHECK (trust_value IN (0, 1, 2)),
+    is_public INTEGER NOT NULL DEFAULT 1,
+    -- SHA-256 hex digest of the API key; the key itself is never stored.
+    api_key_sha256 TEXT NOT NULL UNIQUE,
+    created_at_ms INTEGER NOT NULL
+);
+
+CREATE UNIQUE INDEX IF NOT EXISTS users_email ON users (lower(email)) WHERE email IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS heartbeats (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    time_ms INTEGER NOT NULL,
+    -- Milliseconds to this user's next heartbeat in (time_ms, id) order; NULL for the latest.
+    -- Kept right on every insert so totals are plain sums (see hackatime/durations.py).
+    gap_next_ms INTEGER,
+    entity TEXT NOT NULL,
+    type TEXT NOT NULL,
+    category TEXT NOT NULL,
+    project TEXT,
+    branch TEXT,
+    language TEXT,
+    editor TEXT,
+    operating_system TEXT,
+    machine TEXT,
+    is_write INTEGER,
+    lineno INTEGER,
+    cursorpos INTEGER,
+    lines INTEGER,
+    -- JSON array of strings, or NULL.
+    dependencies TEXT,
+    line_additions INTEGER,
+    line_deletions INTEGER,
+    project_root_count INTEGER,
+    ai_line_changes INTEGER,
+    human_line_changes INTEGER,
+    user_agent TEXT,
+    created_at_ms INTEGER NOT NULL
+);
+
+-- Every read is one user's time range; carrying gap_next_ms lets totals skip the table rows.
+CREATE INDEX IF NOT EXISTS heartbeats_user_time
+    ON heartbeats (user_id, time_ms, gap_next_ms);
