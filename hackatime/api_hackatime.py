@@ -1,5 +1,277 @@
-"""The Hackatime API of the seed (stats, raw heartbeats, user lookups, trust factor)."""
+"""The Hackatime API of the seed: stats, raw heartbeats, user lookups, trust factor.
+
+Every answer carries the seed's documented fields; stats add Hackatime's richer shape under
+`data`, so scripts written for hackatime.hackclub.com read it unchanged.
+"""
 
 from __future__ import annotations
 
-routes: list = []
+from typing import Any
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from hackatime import durations, heartbeats, summaries, timeranges, users
+from hackatime.api_common import (
+    caller,
+    database,
+    now_ms,
+    query_list,
+    query_positive_int,
+    settings,
+)
+from hackatime.db import Database
+from hackatime.errors import BadRequest, Forbidden, NotFound
+from hackatime.responses import JSONResponse
+
+STATS_FEATURES = ("languages", "projects", "editors", "operating_systems", "machines", "categories")
+DEFAULT_FEATURES = ("languages", "projects")
+HEARTBEAT_PAGE_LIMIT = 100
+# All time: every heartbeat a user can have (the future is capped at an hour at ingest).
+ALL_TIME = durations.Bucket(0, 2**62)
+
+
+def _trust_factor(user: users.User) -> dict[str, Any]:
+    return {"trust_level": user.trust_level, "trust_value": user.trust_value}
+
+
+async def _target(request: Request, viewer: users.User, ident: str) -> users.User:
+    target = viewer if ident == "my" else await users.find_user(database(request), ident)
+    if target is None:
+        raise NotFound("User not found")
+    if not users.may_view_stats(viewer, target):
+        raise Forbidden("This user's stats are private")
+    return target
+
+
+def _features(request: Request) -> list[str]:
+    features = query_list(request, "features") or list(DEFAULT_FEATURES)
+    unknown = [name for name in features if name not in STATS_FEATURES]
+    if unknown:
+        raise BadRequest(
+            f"features: unknown {', '.join(unknown)}; choose from {', '.join(STATS_FEATURES)}"
+        )
+    return list(dict.fromkeys(features))
+
+
+async def _stats(request: Request, target: users.User) -> JSONResponse:
+    """Shared by /stats and /users/{username}/stats: the rule over the range, shaped twice."""
+    db = database(request)
+    zone_name = target.zone_name(settings(request).default_timezone)
+    tz = timeranges.zone(zone_name)
+    start_param = request.query_params.get("start_date")
+    end_param = request.query_params.get("end_date")
+    span = timeranges.resolve_range(
+        start_param,
+        end_param,
+        tz,
+        default_start_ms=ALL_TIME.start_ms,
+        default_end_ms=ALL_TIME.end_ms,
+        start_name="start_date",
+        end_name="end_date",
+    )
+    features = _features(request)
+    limit = query_positive_int(request, "limit", default=0)
+    filters = {
+        "project": query_list(request, "filter_by_project"),
+        "category": query_list(request, "filter_by_category"),
+    }
+    result = await durations.breakdown(
+        db,
+        target.id,
+        span.bucket,
+        dimensions=features,
+        timeout_ms=settings(request).timeout_ms,
+        filters=filters,
+    )
+    all_time = start_param is None and end_param is None
+    first_ms, last_ms = await _shown_bounds(db, target, span, all_time)
+    # Hackatime's average: the total spread over the range's length in days (at least one).
+    days = max((last_ms - first_ms) / 86_400_000, 1.0)
+    average_ms = round(result.total_ms / days)
+    lists = {
+        name: summaries.hackatime_items(result.splits[name][: limit or None], result.total_ms)
+        for name in features
+    }
+    data = {
+        "username": target.username,
+        "user_id": str(target.id),
+        "start": timeranges.iso(first_ms),
+        "end": timeranges.iso(last_ms),
+        "range": "all_time" if all_time else "custom",
+        "human_readable_range": "All Time" if all_time else _human_range(span),
+        "timezone": zone_name,
+        "total_seconds": result.total_ms / 1000,
+        "daily_average": average_ms / 1000,
+        "human_readable_total": summaries.human_text(result.total_ms),
+        "human_readable_daily_average": summaries.human_text(average_ms),
+        **lists,
+        "is_up_to_date": True,
+        "status": "ok",
+    }
+    return JSONResponse(
+        {
+            "user": target.username,
+            "total_seconds": summaries.whole_seconds(result.total_ms),
+            **lists,
+            "data": data,
+            "trust_factor": _trust_factor(target),
+        }
+    )
+
+
+async def _shown_bounds(
+    db: Database, target: users.User, span: timeranges.TimeRange, all_time: bool
+) -> tuple[int, int]:
+    """All time runs from the first heartbeat to the last, as in Hackatime."""
+    if not all_time:
+        return span.start_ms, span.end_ms
+    stored = await heartbeats.time_span(db, target.id)
+    if stored is None:
+        now = now_ms()
+        return now, now
+    return stored
+
+
+def _human_range(span: timeranges.TimeRange) -> str:
+    first = timeranges.local_date(span.start_ms, span.zone)
+    last = timeranges.local_date(max(span.start_ms, span.end_ms - 1), span.zone)
+    return first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+
+
+async def user_stats(request: Request) -> JSONResponse:
+    viewer = await caller(request)
+    target = await _target(request, viewer, request.path_params["username"])
+    return await _stats(request, target)
+
+
+async def own_stats(request: Request) -> JSONResponse:
+    viewer = await caller(request)
+    db = database(request)
+    username = request.query_params.get("username")
+    email = request.query_params.get("user_email")
+    target = viewer
+    if username or email:
+        if not viewer.is_admin:
+            raise Forbidden("Only admins may ask for another user's stats")
+        found = (
+            await users.find_user(db, username)
+            if username
+            else await users.get_user_by_email(db, email or "")
+        )
+        if found is None:
+            raise NotFound("User not found")
+        target = found
+    return await _stats(request, target)
+
+
+def _heartbeat_range(request: Request, tz: Any) -> timeranges.TimeRange:
+    params = request.query_params
+    start_name = "start" if "start" in params else "start_time"
+    end_name = "end" if "end" in params else "end_time"
+    return timeranges.resolve_range(
+        params.get(start_name),
+        params.get(end_name),
+        tz,
+        default_start_ms=ALL_TIME.start_ms,
+        default_end_ms=ALL_TIME.end_ms,
+        start_name=start_name,
+        end_name=end_name,
+    )
+
+
+async def my_heartbeats(request: Request) -> JSONResponse:
+    user = await caller(request)
+    db = database(request)
+    tz = timeranges.zone(user.zone_name(settings(request).default_timezone))
+    span = _heartbeat_range(request, tz)
+    limit = query_positive_int(request, "limit", default=HEARTBEAT_PAGE_LIMIT)
+    limit = min(limit, HEARTBEAT_PAGE_LIMIT)
+    after = None
+    if request.query_params.get("cursor"):
+        after = heartbeats.Cursor.decode(request.query_params["cursor"])
+        if after is None:
+            raise BadRequest("cursor: not a cursor from a `next` link")
+    rows = await heartbeats.page(db, user.id, span.start_ms, span.end_ms, after, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    total = await durations.breakdown(
+        db, user.id, span.bucket, timeout_ms=settings(request).timeout_ms
+    )
+    next_url = None
+    if more:
+        last = rows[-1]
+        cursor = heartbeats.Cursor(last["time_ms"], last["id"]).encode()
+        next_url = str(request.url.include_query_params(cursor=cursor))
+    return JSONResponse(
+        {
+            "start": timeranges.iso(span.start_ms) if span.start_ms else None,
+            "end": timeranges.iso(span.end_ms) if span.end_ms != ALL_TIME.end_ms else None,
+            "total_seconds": total.total_ms / 1000,
+            "heartbeats": [heartbeats.heartbeat_json(row) for row in rows],
+            "next": next_url,
+        }
+    )
+
+
+async def most_recent_heartbeat(request: Request) -> JSONResponse:
+    user = await caller(request)
+    editor = request.query_params.get("editor") or None
+    row = await heartbeats.most_recent(database(request), user.id, editor)
+    if row is None:
+        return JSONResponse(
+            {"has_heartbeat": False, "heartbeat": None, "editor": editor, "time_ago": None}
+        )
+    return JSONResponse(
+        {
+            "has_heartbeat": True,
+            "heartbeat": heartbeats.heartbeat_json(row),
+            "editor": row["editor"],
+            "time_ago": summaries.time_ago(now_ms() - row["time_ms"]),
+        }
+    )
+
+
+async def _admin(request: Request) -> users.User:
+    viewer = await caller(request)
+    if not viewer.is_admin:
+        raise Forbidden("Admin key required")
+    return viewer
+
+
+async def lookup_email(request: Request) -> JSONResponse:
+    await _admin(request)
+    found = await users.get_user_by_email(database(request), request.path_params["email"])
+    if found is None:
+        raise NotFound("User not found")
+    return JSONResponse({"user_id": found.id, "username": found.username, "email": found.email})
+
+
+async def lookup_slack_uid(request: Request) -> JSONResponse:
+    await _admin(request)
+    found = await users.get_user_by_slack_uid(database(request), request.path_params["slack_uid"])
+    if found is None:
+        raise NotFound("User not found")
+    return JSONResponse(
+        {"user_id": found.id, "username": found.username, "slack_uid": found.slack_uid}
+    )
+
+
+async def trust_factor(request: Request) -> JSONResponse:
+    viewer = await caller(request)
+    ident = request.path_params["username"]
+    target = viewer if ident == "my" else await users.find_user(database(request), ident)
+    if target is None:
+        raise NotFound("User not found")
+    return JSONResponse(_trust_factor(target))
+
+
+routes = [
+    Route("/stats", own_stats, methods=["GET"]),
+    Route("/my/heartbeats", my_heartbeats, methods=["GET"]),
+    Route("/my/heartbeats/most_recent", most_recent_heartbeat, methods=["GET"]),
+    Route("/users/lookup_email/{email}", lookup_email, methods=["GET"]),
+    Route("/users/lookup_slack_uid/{slack_uid}", lookup_slack_uid, methods=["GET"]),
+    Route("/users/{username}/stats", user_stats, methods=["GET"]),
+    Route("/users/{username}/trust_factor", trust_factor, methods=["GET"]),
+]

@@ -368,3 +368,77 @@ def heartbeat_json(heartbeat: Heartbeat | dict[str, Any], **extra: Any) -> dict[
     if created_at_ms is not None:
         result["created_at"] = _iso(created_at_ms)
     return result
+
+
+_COLUMNS = (
+    "id, time_ms, entity, type, category, project, branch, language, editor, operating_system,"
+    " machine, is_write, lineno, cursorpos, lines, dependencies, line_additions, line_deletions,"
+    " project_root_count, ai_line_changes, human_line_changes, user_agent, created_at_ms"
+)
+
+# Pages walk (time_ms, id) order, so heartbeats sharing a timestamp are neither lost nor repeated.
+_PAGE = f"""
+SELECT {_COLUMNS} FROM heartbeats
+WHERE user_id = :user_id AND time_ms >= :start_ms AND time_ms < :end_ms
+  AND time_ms >= :after_time AND (time_ms > :after_time OR id > :after_id)
+ORDER BY time_ms, id
+LIMIT :limit
+"""
+
+_MOST_RECENT = f"""
+SELECT {_COLUMNS} FROM heartbeats
+WHERE user_id = :user_id AND (:editor IS NULL OR lower(editor) = lower(:editor))
+ORDER BY time_ms DESC, id DESC
+LIMIT 1
+"""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: just after this (time_ms, id)."""
+
+    time_ms: int
+    id: int
+
+    def encode(self) -> str:
+        return f"{self.time_ms}.{self.id}"
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor | None:
+        time_part, _, id_part = text.partition(".")
+        if not (time_part.isdigit() and id_part.isdigit()):
+            return None
+        return cls(int(time_part), int(id_part))
+
+
+async def page(
+    db: Database, user_id: int, start_ms: int, end_ms: int, after: Cursor | None, limit: int
+) -> list[dict[str, Any]]:
+    after = after or Cursor(-1, -1)
+    rows = await db.fetch_all(
+        _PAGE,
+        {
+            "user_id": user_id,
+            "start_ms": start_ms,
+            "end_ms": end_ms,
+            "after_time": after.time_ms,
+            "after_id": after.id,
+            "limit": limit,
+        },
+    )
+    return [dict(row) for row in rows]
+
+
+async def most_recent(
+    db: Database, user_id: int, editor: str | None = None
+) -> dict[str, Any] | None:
+    row = await db.fetch_one(_MOST_RECENT, {"user_id": user_id, "editor": editor})
+    return None if row is None else dict(row)
+
+
+async def time_span(db: Database, user_id: int) -> tuple[int, int] | None:
+    """The first and last heartbeat times of a user, from the index alone."""
+    row = await db.fetch_one(
+        "SELECT min(time_ms), max(time_ms) FROM heartbeats WHERE user_id = ?", (user_id,)
+    )
+    return None if row is None or row[0] is None else (row[0], row[1])

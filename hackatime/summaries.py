@@ -93,3 +93,13 @@ def hackatime_items(split: Sequence[tuple[str, int]], total_ms: int) -> list[dic
             }
         )
     return items
+
+
+def time_ago(elapsed_ms: int) -> str:
+    """Rails-style distance in words, as Hackatime's most_recent answers: "5 minutes ago"."""
+    seconds = max(0, elapsed_ms // 1000)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "less than a minute ago"

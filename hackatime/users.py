@@ -275,3 +275,10 @@ async def find_user(db: Database, ident: str) -> User | None:
     if user is None:
         user = await get_user_by_slack_uid(db, ident)
     return user
+
+
+def may_view_stats(viewer: User, target: User) -> bool:
+    """Self and admins always; others only a public user who is not convicted (red)."""
+    if viewer.id == target.id or viewer.is_admin:
+        return True
+    return target.is_public and target.trust_level != "red"
