@@ -13,10 +13,12 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount
 
-from hackatime import api_hackatime, api_wakatime, users
+from hackatime import api_goals, api_hackatime, api_wakatime, api_wakatime_stats, users
 from hackatime.config import Settings, load_settings
 from hackatime.db import Database
 from hackatime.responses import exception_handlers
+
+WAKATIME_ROUTES = api_wakatime.routes + api_wakatime_stats.routes + api_goals.routes
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -35,8 +37,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
-            Mount("/api/hackatime/v1", routes=api_wakatime.routes),
-            Mount("/api/v1", routes=api_wakatime.routes + api_hackatime.routes),
+            Mount("/api/hackatime/v1", routes=WAKATIME_ROUTES),
+            # The seed's routes first: its /users/{username}/stats takes precedence.
+            Mount("/api/v1", routes=api_hackatime.routes + WAKATIME_ROUTES),
         ],
         middleware=[
             # Browser plugins post from their own origin and send X-Machine-Name.

@@ -55,3 +55,16 @@ CREATE TABLE IF NOT EXISTS heartbeats (
 -- Every read is one user's time range; carrying gap_next_ms lets totals skip the table rows.
 CREATE INDEX IF NOT EXISTS heartbeats_user_time
     ON heartbeats (user_id, time_ms, gap_next_ms);
+
+CREATE TABLE IF NOT EXISTS goals (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    title TEXT NOT NULL,
+    seconds INTEGER NOT NULL CHECK (seconds > 0),
+    period TEXT NOT NULL CHECK (period IN ('day', 'week')),
+    project TEXT,
+    language TEXT,
+    created_at_ms INTEGER NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS goals_user ON goals (user_id);

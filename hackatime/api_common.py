@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from starlette.requests import Request
 
+from hackatime import timeranges
 from hackatime.auth import authenticate
 from hackatime.config import Settings
 from hackatime.db import Database
@@ -89,3 +91,11 @@ def query_positive_int(
 def query_list(request: Request, name: str) -> list[str]:
     raw = request.query_params.get(name, "")
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def request_zone(request: Request, user: User) -> tuple[str, ZoneInfo]:
+    """The zone a request's days are counted in: `?timezone=`, else the user's."""
+    name = request.query_params.get("timezone") or user.zone_name(
+        settings(request).default_timezone
+    )
+    return name, timeranges.zone(name)

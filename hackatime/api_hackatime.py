@@ -11,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from hackatime import durations, heartbeats, summaries, timeranges, users
+from hackatime import api_wakatime_stats, durations, heartbeats, summaries, timeranges, users
 from hackatime.api_common import (
     caller,
     database,
@@ -140,6 +140,9 @@ def _human_range(span: timeranges.TimeRange) -> str:
 
 
 async def user_stats(request: Request) -> JSONResponse:
+    if request.path_params["username"] == "current":
+        # `current` is WakaTime's name for the caller: its clients want WakaTime's stats shape.
+        return await api_wakatime_stats.user_stats(request)
     viewer = await caller(request)
     target = await _target(request, viewer, request.path_params["username"])
     return await _stats(request, target)

@@ -1,14 +1,26 @@
-"""WakaTime-compatible endpoints, served under both /api/hackatime/v1 and /api/v1."""
+"""WakaTime-compatible endpoints about heartbeats, served under /api/hackatime/v1 and /api/v1:
+ingest, the status bar, the user, projects, a day's heartbeats and durations, file experts."""
 
 from __future__ import annotations
 
 import logging
+import uuid
+from datetime import date
+from typing import Any
 
 from starlette.requests import Request
 from starlette.routing import Route
 
-from hackatime import durations, heartbeats, summaries, timeranges
-from hackatime.api_common import caller, database, now_ms, read_json, require_self, settings
+from hackatime import durations, heartbeats, summaries, timeranges, users
+from hackatime.api_common import (
+    caller,
+    database,
+    now_ms,
+    read_json,
+    request_zone,
+    require_self,
+    settings,
+)
 from hackatime.errors import BadRequest
 from hackatime.responses import JSONResponse
 
@@ -64,8 +76,7 @@ async def post_heartbeats(request: Request) -> JSONResponse:
 async def statusbar_today(request: Request) -> JSONResponse:
     user = await caller(request)
     require_self(request, user)
-    zone_name = user.zone_name(settings(request).default_timezone)
-    tz = timeranges.zone(zone_name)
+    zone_name, tz = request_zone(request, user)
     now = now_ms()
     day = timeranges.today(now, tz)
     span = timeranges.day_range(day, tz)
@@ -82,18 +93,165 @@ async def statusbar_today(request: Request) -> JSONResponse:
             name: summaries.wakatime_items(result.splits[name], result.total_ms)
             for name in STATUSBAR_DIMENSIONS
         },
-        "range": {
-            "date": day.isoformat(),
-            "start": timeranges.iso(span.start_ms),
-            "end": timeranges.iso(span.end_ms),
-            "timezone": zone_name,
-            "text": "Today",
-        },
+        "range": summaries.range_json(day, span.start_ms, span.end_ms, zone_name, "Today"),
         "has_team_features": False,
     }
     return JSONResponse(
         {"data": data, "has_team_features": False, "cached_at": timeranges.iso(now)}
     )
+
+
+async def current_user(request: Request) -> JSONResponse:
+    user = await caller(request)
+    require_self(request, user)
+    latest = await heartbeats.most_recent(database(request), user.id)
+    zone_name = user.zone_name(settings(request).default_timezone)
+    return JSONResponse(
+        {
+            "data": {
+                "id": str(user.id),
+                "username": user.username,
+                "display_name": user.username,
+                "full_name": user.username,
+                "email": user.email,
+                "timezone": zone_name,
+                "created_at": timeranges.iso(user.created_at_ms),
+                "last_heartbeat_at": timeranges.iso(latest["time_ms"]) if latest else None,
+                "last_plugin": latest["user_agent"] if latest else None,
+                "last_plugin_name": latest["editor"] if latest else None,
+                "last_project": latest["project"] if latest else None,
+                "is_email_public": False,
+                "photo_public": False,
+                "has_premium_features": False,
+                "plan": "basic",
+            }
+        }
+    )
+
+
+def _project_id(user: users.User, name: str) -> str:
+    # Stable across calls without a projects table: the same user and name give the same id.
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"hackatime:{user.id}:{name}"))
+
+
+async def user_projects(request: Request) -> JSONResponse:
+    user = await caller(request)
+    require_self(request, user)
+    now = now_ms()
+    found = await heartbeats.projects(database(request), user.id, request.query_params.get("q"))
+    return JSONResponse(
+        {
+            "data": [
+                {
+                    "id": _project_id(user, project.name),
+                    "name": project.name,
+                    "last_heartbeat_at": timeranges.iso(project.last_ms),
+                    "human_readable_last_heartbeat_at": summaries.time_ago(now - project.last_ms),
+                    "created_at": timeranges.iso(project.first_ms),
+                    "first_heartbeat_at": timeranges.iso(project.first_ms),
+                }
+                for project in found
+            ]
+        }
+    )
+
+
+def _day(request: Request, tz: Any) -> date:
+    raw = request.query_params.get("date")
+    if not raw:
+        return timeranges.today(now_ms(), tz)
+    return timeranges.parse_date(raw, "date")
+
+
+async def day_heartbeats(request: Request) -> JSONResponse:
+    user = await caller(request)
+    require_self(request, user)
+    zone_name, tz = request_zone(request, user)
+    span = timeranges.day_range(_day(request, tz), tz)
+    rows = await heartbeats.page(database(request), user.id, span.start_ms, span.end_ms, None, -1)
+    return JSONResponse(
+        {
+            "data": [heartbeats.heartbeat_json(row) for row in rows],
+            "start": timeranges.iso(span.start_ms),
+            "end": timeranges.iso(span.end_ms),
+            "timezone": zone_name,
+        }
+    )
+
+
+async def day_durations(request: Request) -> JSONResponse:
+    user = await caller(request)
+    require_self(request, user)
+    zone_name, tz = request_zone(request, user)
+    span = timeranges.day_range(_day(request, tz), tz)
+    slice_by = request.query_params.get("slice_by") or None
+    if slice_by is not None and slice_by not in durations.SLICES:
+        raise BadRequest(f"slice_by: must be one of {', '.join(durations.SLICES)}")
+    runs = await durations.duration_runs(
+        database(request),
+        user.id,
+        span.bucket,
+        timeout_ms=settings(request).timeout_ms,
+        slice_by=slice_by,
+        project=request.query_params.get("project") or None,
+    )
+    data = []
+    for run in runs:
+        item: dict[str, Any] = {
+            "project": run.project,
+            "time": run.start_ms / 1000,
+            "duration": run.duration_ms / 1000,
+        }
+        if slice_by == "dependencies":
+            item["dependencies"] = heartbeats.dependencies_list(run.slice_value)
+        elif slice_by:
+            item[slice_by] = run.slice_value if run.slice_value is not None else durations.UNKNOWN
+        data.append(item)
+    return JSONResponse(
+        {
+            "data": data,
+            "start": timeranges.iso(span.start_ms),
+            "end": timeranges.iso(span.end_ms),
+            "timezone": zone_name,
+        }
+    )
+
+
+async def file_experts(request: Request) -> JSONResponse:
+    user = await caller(request)
+    require_self(request, user)
+    body = await read_json(request)
+    entity = body.get("entity") if isinstance(body, dict) else None
+    if not isinstance(entity, str) or not entity:
+        raise BadRequest("entity: required")
+    project = body.get("project")
+    filters = {"entity": [entity], "project": [project] if isinstance(project, str) else []}
+    db = database(request)
+    totals = await durations.totals_per_user(
+        db, timeout_ms=settings(request).timeout_ms, filters=filters
+    )
+    experts = []
+    for user_id, total_ms in sorted(totals.items(), key=lambda item: -item[1]):
+        expert = await users.get_user_by_id(db, user_id)
+        if expert is None or not users.may_view_stats(user, expert):
+            continue
+        experts.append(
+            {
+                "user": {
+                    "id": str(expert.id),
+                    "name": expert.username,
+                    "long_name": expert.username,
+                    "is_current_user": expert.id == user.id,
+                },
+                "total": {
+                    "total_seconds": total_ms / 1000,
+                    "text": summaries.human_text(total_ms),
+                    "decimal": summaries.decimal_hours(total_ms),
+                    "digital": summaries.clock(total_ms),
+                },
+            }
+        )
+    return JSONResponse({"data": experts})
 
 
 async def plugin_errors(request: Request) -> JSONResponse:
@@ -104,8 +262,13 @@ async def plugin_errors(request: Request) -> JSONResponse:
 
 
 routes = [
+    Route("/users/{user}", current_user, methods=["GET"]),
     Route("/users/{user}/heartbeats", post_heartbeats, methods=["POST"]),
+    Route("/users/{user}/heartbeats", day_heartbeats, methods=["GET"]),
     Route("/users/{user}/heartbeats.bulk", post_heartbeats, methods=["POST"]),
     Route("/users/{user}/statusbar/today", statusbar_today, methods=["GET"]),
+    Route("/users/{user}/projects", user_projects, methods=["GET"]),
+    Route("/users/{user}/durations", day_durations, methods=["GET"]),
+    Route("/users/{user}/file_experts", file_experts, methods=["POST"]),
     Route("/plugins/errors", plugin_errors, methods=["POST"]),
 ]

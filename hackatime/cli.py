@@ -9,7 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from hackatime import users
+from hackatime import goals, users
 from hackatime.config import ConfigError, Settings, load_settings
 from hackatime.db import Database
 
@@ -53,6 +53,20 @@ def _parser() -> argparse.ArgumentParser:
     key = user.add_parser("key", parents=[common], help="show how to get a user's API key")
     key.add_argument("name")
     key.add_argument("--rotate", action="store_true", help="make a new key; the old one stops")
+    goal = commands.add_parser("goal", help="manage coding goals").add_subparsers(
+        dest="action", required=True
+    )
+    goal_add = goal.add_parser("add", parents=[common], help="add a goal")
+    goal_add.add_argument("--user", required=True, help="whose goal")
+    goal_add.add_argument("--title", required=True)
+    goal_add.add_argument("--seconds", type=int, required=True, help="target per period")
+    goal_add.add_argument("--period", choices=goals.PERIODS, required=True)
+    goal_add.add_argument("--project", help="count only this project")
+    goal_add.add_argument("--language", help="count only this language")
+    goal_list = goal.add_parser("list", parents=[common], help="list goals")
+    goal_list.add_argument("--user", help="only this user's goals")
+    goal_rm = goal.add_parser("rm", parents=[common], help="remove a goal")
+    goal_rm.add_argument("id", type=int)
     return parser
 
 
@@ -65,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(error))
     if args.command == "serve":
         return _serve(parser, settings, args)
-    handler = _USER_ACTIONS[args.action]
+    handler = _ACTIONS[args.command][args.action]
     try:
         return asyncio.run(_with_db(settings, lambda db: handler(db, args)))
     except users.UserError as error:
@@ -172,11 +186,51 @@ def _describe(user: users.User) -> str:
     return user.username + "  " + "  ".join(f"{name}={value}" for name, value in fields)
 
 
-_USER_ACTIONS: dict[str, Callable[[Database, argparse.Namespace], Awaitable[int]]] = {
-    "add": _add,
-    "set": _set,
-    "list": _list,
-    "key": _key,
+async def _goal_add(db: Database, args: argparse.Namespace) -> int:
+    goal = await goals.add_goal(
+        db,
+        args.user,
+        title=args.title,
+        seconds=args.seconds,
+        period=args.period,
+        project=args.project,
+        language=args.language,
+    )
+    print(f"Added goal {goal.id}: {_describe_goal(goal)}")
+    return 0
+
+
+async def _goal_list(db: Database, args: argparse.Namespace) -> int:
+    user_id = None
+    if args.user:
+        user = await users.get_user_by_name(db, args.user)
+        if user is None:
+            raise users.UserError(f"no user named {args.user!r}")
+        user_id = user.id
+    for goal in await goals.list_goals(db, user_id):
+        print(f"{goal.id}  {_describe_goal(goal)}")
+    return 0
+
+
+async def _goal_rm(db: Database, args: argparse.Namespace) -> int:
+    await goals.remove_goal(db, args.id)
+    print(f"Removed goal {args.id}")
+    return 0
+
+
+def _describe_goal(goal: goals.Goal) -> str:
+    scope = "".join(
+        f" {name}={value}"
+        for name, value in (("project", goal.project), ("language", goal.language))
+        if value
+    )
+    return f"{goal.title!r}  {goal.seconds}s per {goal.period}{scope}  user_id={goal.user_id}"
+
+
+Action = Callable[[Database, argparse.Namespace], Awaitable[int]]
+_ACTIONS: dict[str, dict[str, Action]] = {
+    "user": {"add": _add, "set": _set, "list": _list, "key": _key},
+    "goal": {"add": _goal_add, "list": _goal_list, "rm": _goal_rm},
 }
 
 

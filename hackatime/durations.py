@@ -153,17 +153,30 @@ def breakdown_query(
     group = "".join(f", {index + 2}" for index in range(len(columns)))
     where, filter_params = _filter_sql(filters)
     sql = (
-        "WITH buckets(idx, start_ms, end_ms) AS ("
-        " SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
+        f"{_BUCKETS_CTE}"
         f" SELECT b.idx{select}, sum(min(h.gap_next_ms, ?))"
-        " FROM buckets b JOIN heartbeats h"
-        " ON h.user_id = ? AND h.time_ms >= b.start_ms AND h.time_ms < b.end_ms"
-        " AND h.time_ms + h.gap_next_ms < b.end_ms"
+        f" FROM {_BUCKET_JOIN}"
         f" WHERE 1 = 1{where}"
         f" GROUP BY 1{group}"
     )
-    ranges = orjson.dumps([[bucket.start_ms, bucket.end_ms] for bucket in buckets]).decode()
-    return sql, [ranges, timeout_ms, user_id, *filter_params]
+    return sql, [_bucket_json(buckets), timeout_ms, user_id, *filter_params]
+
+
+# The buckets travel as one JSON parameter, so any number of them is a single query.
+_BUCKETS_CTE = (
+    "WITH buckets(idx, start_ms, end_ms) AS ("
+    " SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
+)
+# The rule itself: a row counts in a bucket when both it and its successor lie inside.
+_BUCKET_JOIN = (
+    "buckets b JOIN heartbeats h"
+    " ON h.user_id = ? AND h.time_ms >= b.start_ms AND h.time_ms < b.end_ms"
+    " AND h.time_ms + h.gap_next_ms < b.end_ms"
+)
+
+
+def _bucket_json(buckets: Sequence[Bucket]) -> str:
+    return orjson.dumps([[bucket.start_ms, bucket.end_ms] for bucket in buckets]).decode()
 
 
 async def breakdowns(
@@ -219,3 +232,112 @@ def _ranked(sums: Mapping[str, int]) -> list[tuple[str, int]]:
     return sorted(
         ((name, ms) for name, ms in sums.items() if ms > 0), key=lambda item: (-item[1], item[0])
     )
+
+
+async def dependency_splits(
+    db: Database,
+    user_id: int,
+    buckets: Sequence[Bucket],
+    *,
+    timeout_ms: int,
+    filters: Filters | None = None,
+) -> list[list[tuple[str, int]]]:
+    """Time per dependency in each bucket: a heartbeat's gap is credited to each of its
+    dependencies, so unlike the other splits these need not add up to the total."""
+    where, filter_params = _filter_sql(filters or {})
+    sql = (
+        f"{_BUCKETS_CTE}"
+        " SELECT b.idx, d.value, sum(min(h.gap_next_ms, ?))"
+        f" FROM {_BUCKET_JOIN}, json_each(h.dependencies) d"
+        f" WHERE h.dependencies IS NOT NULL{where}"
+        " GROUP BY 1, 2"
+    )
+    rows = await db.fetch_all(sql, [_bucket_json(buckets), timeout_ms, user_id, *filter_params])
+    sums: list[defaultdict[str, int]] = [defaultdict(int) for _ in buckets]
+    for index, name, milliseconds in rows:
+        sums[index][name] += milliseconds
+    return [_ranked(bucket_sums) for bucket_sums in sums]
+
+
+# Slice name (WakaTime's `slice_by`) -> column. Only these names ever reach SQL.
+SLICES = {
+    "entity": "entity",
+    "language": "language",
+    "dependencies": "dependencies",
+    "os": "operating_system",
+    "editor": "editor",
+    "category": "category",
+    "machine": "machine",
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    """Consecutive heartbeats with the same project (and slice value): one WakaTime duration."""
+
+    project: str
+    slice_value: str | None
+    start_ms: int
+    duration_ms: int
+
+
+def _runs_query(slice_column: str | None, where: str) -> str:
+    slice_expr = f"h.{slice_column}" if slice_column else "NULL"
+    # Gaps-and-islands over one bucket: a run starts where the project or slice value changes
+    # or the gap before it ran past the timeout. Each row carries the credit the rule gives it,
+    # so the runs of a bucket sum exactly to its total.
+    return (
+        "WITH day_rows AS ("
+        f" SELECT h.id, h.time_ms, coalesce(h.project, '{UNKNOWN}') AS project,"
+        f" {slice_expr} AS slice,"
+        " CASE WHEN h.time_ms + h.gap_next_ms < :end_ms"
+        " THEN min(h.gap_next_ms, :timeout_ms) ELSE 0 END AS credit,"
+        " h.gap_next_ms AS gap"
+        " FROM heartbeats h"
+        " WHERE h.user_id = :user_id AND h.time_ms >= :start_ms AND h.time_ms < :end_ms"
+        "), marked AS ("
+        " SELECT *, CASE WHEN lag(project) OVER w IS project AND lag(slice) OVER w IS slice"
+        " AND lag(gap) OVER w <= :timeout_ms THEN 0 ELSE 1 END AS starts"
+        " FROM day_rows WINDOW w AS (ORDER BY time_ms, id)"
+        "), numbered AS ("
+        " SELECT *, sum(starts) OVER (ORDER BY time_ms, id) AS run FROM marked"
+        ")"
+        " SELECT project, slice, min(time_ms), sum(credit) FROM numbered"
+        f" GROUP BY run HAVING 1 = 1{where} ORDER BY run"
+    )
+
+
+async def duration_runs(
+    db: Database,
+    user_id: int,
+    bucket: Bucket,
+    *,
+    timeout_ms: int,
+    slice_by: str | None = None,
+    project: str | None = None,
+) -> list[Run]:
+    """WakaTime's durations of one bucket, optionally sliced and kept to one project."""
+    slice_column = SLICES[slice_by] if slice_by else None
+    params: dict[str, object] = {
+        "user_id": user_id,
+        "start_ms": bucket.start_ms,
+        "end_ms": bucket.end_ms,
+        "timeout_ms": timeout_ms,
+    }
+    where = ""
+    if project is not None:
+        where = " AND project = :project"
+        params["project"] = project
+    rows = await db.fetch_all(_runs_query(slice_column, where), params)
+    return [Run(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+async def totals_per_user(db: Database, *, timeout_ms: int, filters: Filters) -> dict[int, int]:
+    """All-time time per user on the heartbeats matching the filters (e.g. one file)."""
+    where, params = _filter_sql(filters)
+    rows = await db.fetch_all(
+        "SELECT h.user_id, sum(min(h.gap_next_ms, ?)) FROM heartbeats h"
+        f" WHERE h.gap_next_ms IS NOT NULL{where} GROUP BY h.user_id",
+        [timeout_ms, *params],
+    )
+    return {user_id: milliseconds for user_id, milliseconds in rows if milliseconds}

@@ -351,6 +351,11 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
 
 
+def dependencies_list(stored: str | None) -> list[str]:
+    """The `dependencies` column (a JSON array, or NULL) as a list."""
+    return list(orjson.loads(stored)) if stored else []
+
+
 def heartbeat_json(heartbeat: Heartbeat | dict[str, Any], **extra: Any) -> dict[str, Any]:
     """The API shape of a heartbeat: time in epoch seconds, like WakaTime's."""
     data = asdict(heartbeat) if isinstance(heartbeat, Heartbeat) else dict(heartbeat)
@@ -358,9 +363,11 @@ def heartbeat_json(heartbeat: Heartbeat | dict[str, Any], **extra: Any) -> dict[
     data.pop("gap_next_ms", None)
     data.pop("user_id", None)
     dependencies = data.get("dependencies")
-    if isinstance(dependencies, str):
-        dependencies = orjson.loads(dependencies)
-    data["dependencies"] = list(dependencies) if dependencies else []
+    data["dependencies"] = (
+        dependencies_list(dependencies)
+        if isinstance(dependencies, str | None)
+        else list(dependencies)
+    )
     if data.get("is_write") is not None:
         data["is_write"] = bool(data["is_write"])
     created_at_ms = data.pop("created_at_ms", None)
@@ -442,3 +449,29 @@ async def time_span(db: Database, user_id: int) -> tuple[int, int] | None:
         "SELECT min(time_ms), max(time_ms) FROM heartbeats WHERE user_id = ?", (user_id,)
     )
     return None if row is None or row[0] is None else (row[0], row[1])
+
+
+@dataclass(frozen=True)
+class ProjectSeen:
+    name: str
+    first_ms: int
+    last_ms: int
+
+
+_PROJECTS = """
+SELECT project, min(time_ms), max(time_ms) FROM heartbeats
+WHERE user_id = :user_id AND project IS NOT NULL
+  AND (:pattern IS NULL OR project LIKE :pattern ESCAPE '\\')
+GROUP BY project
+ORDER BY max(time_ms) DESC
+"""
+
+
+async def projects(db: Database, user_id: int, query: str | None = None) -> list[ProjectSeen]:
+    """Every project a user has worked on, latest first; `query` matches part of the name."""
+    pattern = None
+    if query:
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+    rows = await db.fetch_all(_PROJECTS, {"user_id": user_id, "pattern": pattern})
+    return [ProjectSeen(*row) for row in rows]

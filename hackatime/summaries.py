@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
+
+from hackatime.timeranges import iso
 
 
 def whole_seconds(ms: int) -> int:
@@ -103,3 +106,30 @@ def time_ago(elapsed_ms: int) -> str:
             count = seconds // size
             return f"{count} {unit}{'s' if count != 1 else ''} ago"
     return "less than a minute ago"
+
+
+def _ordinal(day: int) -> str:
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def day_text(day: date, today: date) -> str:
+    """WakaTime's name for a day: "Today", "Yesterday", else "Sat Nov 28th 2026"."""
+    if day == today:
+        return "Today"
+    if (today - day).days == 1:
+        return "Yesterday"
+    return f"{day:%a %b} {_ordinal(day.day)} {day.year}"
+
+
+def range_json(
+    first: date, start_ms: int, end_ms: int, zone_name: str, text: str
+) -> dict[str, Any]:
+    """WakaTime's `range` object; `end` is the last second inside the range, as WakaTime prints."""
+    return {
+        "date": first.isoformat(),
+        "start": iso(start_ms),
+        "end": iso(end_ms - 1000),
+        "text": text,
+        "timezone": zone_name,
+    }

@@ -6,6 +6,7 @@ day lasts 23 or 25 hours. Bad input raises BadRequest naming the parameter.
 
 from __future__ import annotations
 
+import calendar
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -125,3 +126,92 @@ def days_in(first: date, last: date, tz: ZoneInfo) -> list[tuple[date, TimeRange
     return [
         (first + timedelta(days=n), day_range(first + timedelta(days=n), tz)) for n in range(count)
     ]
+
+
+# WakaTime's names for summary ranges, as its dashboards and clients send them.
+SUMMARY_RANGES = {
+    "today": "Today",
+    "yesterday": "Yesterday",
+    "last_7_days": "Last 7 Days",
+    "last_7_days_from_yesterday": "Last 7 Days from Yesterday",
+    "last_14_days": "Last 14 Days",
+    "last_30_days": "Last 30 Days",
+    "this_week": "This Week",
+    "last_week": "Last Week",
+    "this_month": "This Month",
+    "last_month": "Last Month",
+}
+
+STATS_RANGES = {
+    "last_7_days": "Last 7 Days",
+    "last_30_days": "Last 30 Days",
+    "last_6_months": "Last 6 Months",
+    "last_year": "Last Year",
+    "all_time": "All Time",
+}
+
+
+def range_key(name: str) -> str:
+    """`Last 7 Days`, `last-7-days` and `last_7_days` all name the same range."""
+    return "_".join(name.strip().lower().replace("-", " ").split())
+
+
+def _months_back(day: date, months: int) -> date:
+    """The same day of the month `months` earlier, clamped to that month's length."""
+    year, month_index = divmod(day.year * 12 + day.month - 1 - months, 12)
+    last_day = calendar.monthrange(year, month_index + 1)[1]
+    return date(year, month_index + 1, min(day.day, last_day))
+
+
+def summary_range_dates(name: str, today_: date) -> tuple[date, date]:
+    """First and last day (inclusive) of a named summary range; weeks start on Monday."""
+    key = range_key(name)
+    monday = today_ - timedelta(days=today_.weekday())
+    first_of_month = today_.replace(day=1)
+    last_month_end = first_of_month - timedelta(days=1)
+    spans = {
+        "today": (today_, today_),
+        "yesterday": (today_ - timedelta(days=1), today_ - timedelta(days=1)),
+        "last_7_days": (today_ - timedelta(days=6), today_),
+        "last_7_days_from_yesterday": (today_ - timedelta(days=7), today_ - timedelta(days=1)),
+        "last_14_days": (today_ - timedelta(days=13), today_),
+        "last_30_days": (today_ - timedelta(days=29), today_),
+        "this_week": (monday, today_),
+        "last_week": (monday - timedelta(days=7), monday - timedelta(days=1)),
+        "this_month": (first_of_month, today_),
+        "last_month": (last_month_end.replace(day=1), last_month_end),
+    }
+    if key not in spans:
+        raise BadRequest(f"range: {name[:40]!r} is not one of {', '.join(SUMMARY_RANGES.values())}")
+    return spans[key]
+
+
+def stats_range_dates(name: str, today_: date, first_day: date | None) -> tuple[date, date, str]:
+    """First and last day of a WakaTime stats range, and its human name.
+
+    `all_time` starts on the day of the first heartbeat (today when there is none); `YYYY` and
+    `YYYY-MM` are a calendar year or month.
+    """
+    key = range_key(name) if not name[:1].isdigit() else name.strip()
+    if key == "last_7_days":
+        return today_ - timedelta(days=6), today_, STATS_RANGES[key]
+    if key == "last_30_days":
+        return today_ - timedelta(days=29), today_, STATS_RANGES[key]
+    if key == "last_6_months":
+        return _months_back(today_, 6) + timedelta(days=1), today_, STATS_RANGES[key]
+    if key == "last_year":
+        return _months_back(today_, 12) + timedelta(days=1), today_, STATS_RANGES[key]
+    if key == "all_time":
+        return min(first_day or today_, today_), today_, STATS_RANGES[key]
+    if len(key) == 4 and key.isdigit() and 2000 <= int(key) <= 9999:
+        year = int(key)
+        return date(year, 1, 1), date(year, 12, 31), key
+    if len(key) == 7 and key[4] == "-" and key[:4].isdigit() and key[5:].isdigit():
+        year, month = int(key[:4]), int(key[5:])
+        if 2000 <= year <= 9999 and 1 <= month <= 12:
+            first = date(year, month, 1)
+            following = _months_back(first, -1)
+            return first, following - timedelta(days=1), first.strftime("%B %Y")
+    raise BadRequest(
+        f"range: {name[:40]!r} is not one of {', '.join(STATS_RANGES)}, YYYY or YYYY-MM"
+    )
