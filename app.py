@@ -11,11 +11,13 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Mount
+from starlette.routing import Mount, Route
 
 from hackatime import api_goals, api_hackatime, api_wakatime, api_wakatime_stats, users
 from hackatime.config import Settings, load_settings
 from hackatime.db import Database
+from hackatime.openapi import openapi_endpoint
+from hackatime.ratelimit import FailureLimiter
 from hackatime.responses import exception_handlers
 
 WAKATIME_ROUTES = api_wakatime.routes + api_wakatime_stats.routes + api_goals.routes
@@ -37,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
+            Route("/api/openapi.json", openapi_endpoint, methods=["GET"]),
             Mount("/api/hackatime/v1", routes=WAKATIME_ROUTES),
             # The seed's routes first: its /users/{username}/stats takes precedence.
             Mount("/api/v1", routes=api_hackatime.routes + WAKATIME_ROUTES),
@@ -51,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.auth_failures = FailureLimiter(settings.auth_failures_per_minute)
     return app
 
 

@@ -21,6 +21,12 @@ CREATE TABLE IF NOT EXISTS users (
 
 CREATE UNIQUE INDEX IF NOT EXISTS users_email ON users (lower(email)) WHERE email IS NOT NULL;
 
+-- A few distinct user agents repeat on every heartbeat: stored once, referenced by id.
+CREATE TABLE IF NOT EXISTS user_agents (
+    id INTEGER PRIMARY KEY,
+    value TEXT NOT NULL UNIQUE
+);
+
 CREATE TABLE IF NOT EXISTS heartbeats (
     id INTEGER PRIMARY KEY,
     user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -48,13 +54,14 @@ CREATE TABLE IF NOT EXISTS heartbeats (
     project_root_count INTEGER,
     ai_line_changes INTEGER,
     human_line_changes INTEGER,
-    user_agent TEXT,
+    user_agent_id INTEGER REFERENCES user_agents (id),
     created_at_ms INTEGER NOT NULL
 );
 
--- Every read is one user's time range; carrying gap_next_ms lets totals skip the table rows.
+-- Every read is one user's time range. Carrying gap_next_ms, project and language makes the
+-- index cover totals and the default stats (languages, projects) without touching the table.
 CREATE INDEX IF NOT EXISTS heartbeats_user_time
-    ON heartbeats (user_id, time_ms, gap_next_ms);
+    ON heartbeats (user_id, time_ms, gap_next_ms, project, language);
 
 CREATE TABLE IF NOT EXISTS goals (
     id INTEGER PRIMARY KEY,

@@ -12,8 +12,8 @@ from starlette.requests import Request
 from hackatime import timeranges
 from hackatime.auth import authenticate
 from hackatime.config import Settings
-from hackatime.db import Database
-from hackatime.errors import BadRequest, Forbidden, PayloadTooLarge
+from hackatime.db import Database, integer_id
+from hackatime.errors import BadRequest, Forbidden, PayloadTooLarge, TooManyRequests, Unauthorized
 from hackatime.users import User, set_detected_timezone
 
 SELF_ALIASES = ("current", "my")
@@ -38,10 +38,20 @@ async def caller(request: Request) -> User:
     until one is set by hand.
     """
     db = database(request)
-    user = await authenticate(db, request.headers, request.query_params)
-    zone_header = request.headers.get("timezone")
-    if zone_header and user.timezone is None and zone_header != user.detected_timezone:
-        await set_detected_timezone(db, user, zone_header.strip())
+    try:
+        user = await authenticate(db, request.headers, request.query_params)
+    except Unauthorized:
+        address = request.client.host if request.client else "unknown"
+        wait = request.app.state.auth_failures.record_failure(address, time.monotonic())
+        if wait is not None:
+            raise TooManyRequests(
+                "Too many failed authentications; try again later",
+                headers={"Retry-After": str(wait)},
+            ) from None
+        raise
+    zone_header = request.headers.get("timezone", "").strip()
+    if zone_header and user.timezone is None:
+        user = await set_detected_timezone(db, user, zone_header)
     return user
 
 
@@ -60,7 +70,7 @@ async def read_json(request: Request) -> Any:
     """
     limit = settings(request).max_body_bytes
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if (integer_id(declared) or 0) > limit:
         raise PayloadTooLarge(f"Body larger than {limit} bytes")
     body = bytearray()
     async for chunk in request.stream():
@@ -82,9 +92,9 @@ def query_positive_int(
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) <= 0:
+    value = integer_id(raw)
+    if not value:
         raise BadRequest(f"{name}: must be a positive whole number")
-    value = int(raw)
     return min(value, maximum) if maximum else value
 
 

@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from hackatime import goals, summaries, timeranges
 from hackatime.api_common import caller, database, now_ms, request_zone, require_self, settings
+from hackatime.db import integer_id
 from hackatime.errors import NotFound
 from hackatime.responses import JSONResponse
 from hackatime.users import User
@@ -92,10 +93,8 @@ async def list_goals(request: Request) -> JSONResponse:
 async def show_goal(request: Request) -> JSONResponse:
     user = await caller(request)
     require_self(request, user)
-    raw_id = request.path_params["goal_id"]
-    goal = (
-        await goals.get_goal(database(request), int(raw_id), user.id) if raw_id.isdigit() else None
-    )
+    goal_id = integer_id(request.path_params["goal_id"])
+    goal = None if goal_id is None else await goals.get_goal(database(request), goal_id, user.id)
     if goal is None:
         raise NotFound("Goal not found")
     return JSONResponse({"data": await _goal_json(request, user, goal)})

@@ -7,6 +7,7 @@ Every answer carries the seed's documented fields; stats add Hackatime's richer 
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.routing import Route
@@ -84,8 +85,8 @@ async def _stats(request: Request, target: users.User) -> JSONResponse:
         timeout_ms=settings(request).timeout_ms,
         filters=filters,
     )
-    all_time = start_param is None and end_param is None
-    first_ms, last_ms = await _shown_bounds(db, target, span, all_time)
+    all_time = not start_param and not end_param
+    first_ms, last_ms = await _shown_bounds(db, target, span, bool(start_param), bool(end_param))
     # Hackatime's average: the total spread over the range's length in days (at least one).
     days = max((last_ms - first_ms) / 86_400_000, 1.0)
     average_ms = round(result.total_ms / days)
@@ -99,7 +100,7 @@ async def _stats(request: Request, target: users.User) -> JSONResponse:
         "start": timeranges.iso(first_ms),
         "end": timeranges.iso(last_ms),
         "range": "all_time" if all_time else "custom",
-        "human_readable_range": "All Time" if all_time else _human_range(span),
+        "human_readable_range": "All Time" if all_time else _human_range(first_ms, last_ms, tz),
         "timezone": zone_name,
         "total_seconds": result.total_ms / 1000,
         "daily_average": average_ms / 1000,
@@ -121,21 +122,24 @@ async def _stats(request: Request, target: users.User) -> JSONResponse:
 
 
 async def _shown_bounds(
-    db: Database, target: users.User, span: timeranges.TimeRange, all_time: bool
+    db: Database, target: users.User, span: timeranges.TimeRange, start_given: bool, end_given: bool
 ) -> tuple[int, int]:
-    """All time runs from the first heartbeat to the last, as in Hackatime."""
-    if not all_time:
+    """The range to print: an open end runs to the first or last heartbeat, as in Hackatime."""
+    if start_given and end_given:
         return span.start_ms, span.end_ms
     stored = await heartbeats.time_span(db, target.id)
     if stored is None:
         now = now_ms()
-        return now, now
-    return stored
+        stored = (now, now)
+    return (
+        span.start_ms if start_given else stored[0],
+        span.end_ms if end_given else max(stored[1], span.start_ms if start_given else stored[1]),
+    )
 
 
-def _human_range(span: timeranges.TimeRange) -> str:
-    first = timeranges.local_date(span.start_ms, span.zone)
-    last = timeranges.local_date(max(span.start_ms, span.end_ms - 1), span.zone)
+def _human_range(start_ms: int, end_ms: int, tz: ZoneInfo) -> str:
+    first = timeranges.local_date(start_ms, tz)
+    last = timeranges.local_date(max(start_ms, end_ms - 1), tz)
     return first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
 
 

@@ -135,7 +135,7 @@ async def user_stats(request: Request) -> JSONResponse:
     zone_name, tz = request_zone(request, user)
     today = timeranges.today(now_ms(), tz)
     range_name = request.path_params.get("range", DEFAULT_STATS_RANGE)
-    first, last, human_range = timeranges.stats_range_dates(
+    first, last, range_key, human_range = timeranges.stats_range_dates(
         range_name, today, await _first_day(request, user, tz)
     )
     days = timeranges.days_in(first, last, tz)
@@ -172,9 +172,7 @@ async def user_stats(request: Request) -> JSONResponse:
                 "id": str(user.id),
                 "user_id": str(user.id),
                 "username": user.username,
-                "range": timeranges.range_key(range_name)
-                if not range_name[:1].isdigit()
-                else range_name,
+                "range": range_key,
                 "human_readable_range": human_range,
                 "start": timeranges.iso(whole.start_ms),
                 "end": timeranges.iso(whole.end_ms - 1000),

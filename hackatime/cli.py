@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from hackatime import goals, users
 from hackatime.config import ConfigError, Settings, load_settings
-from hackatime.db import Database
+from hackatime.db import Database, backup
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     key = user.add_parser("key", parents=[common], help="show how to get a user's API key")
     key.add_argument("name")
     key.add_argument("--rotate", action="store_true", help="make a new key; the old one stops")
+    backup = commands.add_parser(
+        "backup", parents=[common], help="copy the database safely, even while it is served"
+    )
+    backup.add_argument("path", help="where to write the copy (must not exist)")
+    backup.add_argument("--force", action="store_true", help="replace an existing file")
+
     goal = commands.add_parser("goal", help="manage coding goals").add_subparsers(
         dest="action", required=True
     )
@@ -79,7 +88,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(error))
     if args.command == "serve":
         return _serve(parser, settings, args)
+    if args.command == "backup":
+        return _backup(parser, settings, args)
     handler = _ACTIONS[args.command][args.action]
+    creates_database = (args.command, args.action) == ("user", "add")
+    if not creates_database and not settings.db_path.exists():
+        parser.error(f"no database at {settings.db_path} (start the server or add a user first)")
     try:
         return asyncio.run(_with_db(settings, lambda db: handler(db, args)))
     except users.UserError as error:
@@ -110,6 +124,9 @@ def _serve(parser: argparse.ArgumentParser, settings: Settings, args: argparse.N
         parser.error(f"--port must be between 1 and 65535, got {settings.port}")
     logs.configure()
     print(f"hackatime: database {settings.db_path.resolve()}", flush=True)
+    # uvicorn re-raises SIGTERM after its graceful shutdown; exiting 0 instead tells a service
+    # manager that the stop was clean.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -117,6 +134,21 @@ def _serve(parser: argparse.ArgumentParser, settings: Settings, args: argparse.N
         log_config=None,
         timeout_graceful_shutdown=10,
     )
+    return 0
+
+
+def _backup(parser: argparse.ArgumentParser, settings: Settings, args: argparse.Namespace) -> int:
+    target = Path(args.path)
+    if target.exists() and not args.force:
+        parser.error(f"{target} exists; choose another path or pass --force")
+    if target.resolve() == settings.db_path.resolve():
+        parser.error("the backup path is the database itself")
+    try:
+        backup(settings.db_path, target)
+    except (FileNotFoundError, sqlite3.Error) as error:
+        print(f"hackatime: error: {error}", file=sys.stderr)
+        return 1
+    print(f"Backed up {settings.db_path} to {target}")
     return 0
 
 

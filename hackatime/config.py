@@ -23,6 +23,8 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     max_batch: int = 100
     read_connections: int = 2
+    # Failed authentications one address may make in a minute before it gets 429s.
+    auth_failures_per_minute: int = 20
     # On an empty database, create a first user at start and print its key.
     create_first_user: bool = True
 
@@ -40,6 +42,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         "port": _positive_int(env, "HACKATIME_PORT", 3000),
         "timeout_seconds": _positive_int(env, "HACKATIME_TIMEOUT", 120),
         "default_timezone": _timezone(env, "HACKATIME_TIMEZONE"),
+        "auth_failures_per_minute": _positive_int(env, "HACKATIME_AUTH_FAILURES_PER_MINUTE", 20),
     }
     for key, value in overrides.items():
         if value is not None:

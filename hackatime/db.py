@@ -107,3 +107,37 @@ async def fetch_one(
     """Read inside a transaction, on the writer that holds it."""
     async with conn.execute(sql, params) as cursor:
         return await cursor.fetchone()
+
+
+def backup(source: Path, target: Path) -> None:
+    """A consistent copy of a live database, through SQLite's online backup.
+
+    The copy is written beside the target and renamed into place, so an interrupted backup
+    never leaves a half-written file under the target's name.
+    """
+    if not source.is_file():
+        raise FileNotFoundError(f"no database at {source}")
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    source_conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        target_conn = sqlite3.connect(partial)
+        try:
+            source_conn.backup(target_conn)
+            target_conn.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            target_conn.close()
+    finally:
+        source_conn.close()
+    partial.replace(target)
+
+
+def integer_id(text: str) -> int | None:
+    """A non-negative whole number written in ASCII digits that fits SQLite's INTEGER.
+
+    `str.isdigit` alone lets through "²" (int() rejects it) and numbers too big for SQLite.
+    """
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value < 2**63 else None

@@ -7,7 +7,7 @@ project, language, …) sums exactly to the total, and a filter keeps the gaps c
 matching heartbeats after the rule ran over all of them.
 
 Each row stores `gap_next_ms`, the gap to the same user's next heartbeat, kept right by
-`link_new_heartbeat` on every insert. A range's total is then a plain sum over the rows whose
+`relink_after_insert` on every insert. A range's total is then a plain sum over the rows whose
 next heartbeat also falls inside the range: no window function, no pass in Python. The
 window-function form of the rule lives in tests/oracle.py and checks the stored gaps.
 """
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import aiosqlite
 import orjson
 
-from hackatime.db import Database, fetch_one
+from hackatime.db import Database
 
 UNKNOWN = "Unknown"
 
@@ -67,60 +67,36 @@ class Breakdown:
     splits: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
-async def link_new_heartbeat(conn: aiosqlite.Connection, user_id: int, heartbeat_id: int) -> None:
-    """Fix gap_next_ms around a row just inserted, wherever in time it landed.
-
-    Offline queues replay old heartbeats, so the new row can fall between two stored ones:
-    it takes its successor's gap, and its predecessor now points at it instead.
-    """
-    new = await fetch_one(conn, "SELECT time_ms FROM heartbeats WHERE id = ?", (heartbeat_id,))
-    assert new is not None
-    time_ms = new[0]
-    successor = await _neighbour(conn, _SUCCESSOR, user_id, time_ms, heartbeat_id)
-    if successor is not None:
-        await conn.execute(
-            "UPDATE heartbeats SET gap_next_ms = ? WHERE id = ?",
-            (successor[1] - time_ms, heartbeat_id),
-        )
-    predecessor = await _neighbour(conn, _PREDECESSOR, user_id, time_ms, heartbeat_id)
-    if predecessor is not None:
-        await conn.execute(
-            "UPDATE heartbeats SET gap_next_ms = ? WHERE id = ?",
-            (time_ms - predecessor[1], predecessor[0]),
-        )
-
-
-# Neighbours in (time_ms, id) order, found in two index probes each: first a row at the same
-# time on the near side of the id, then the nearest other time and the right id there.
-_PREDECESSOR = (
-    "SELECT max(id), time_ms FROM heartbeats WHERE user_id = ? AND time_ms = ? AND id < ?",
-    "SELECT max(time_ms) FROM heartbeats WHERE user_id = ? AND time_ms < ?",
-    "SELECT max(id), time_ms FROM heartbeats WHERE user_id = ? AND time_ms = ?",
+# Each affected row's gap to its successor in (time_ms, id) order: 0 when a later row shares
+# its time, else the distance to the next later time, NULL for the user's latest heartbeat.
+# Affected are the new rows and each new row's predecessor, which now points at it; an
+# offline queue's old heartbeats land between stored ones and take their place the same way.
+_RELINK = """
+UPDATE heartbeats AS r SET gap_next_ms = coalesce(
+    (SELECT 0 FROM heartbeats s
+     WHERE s.user_id = r.user_id AND s.time_ms = r.time_ms AND s.id > r.id LIMIT 1),
+    (SELECT min(s.time_ms) FROM heartbeats s
+     WHERE s.user_id = r.user_id AND s.time_ms > r.time_ms) - r.time_ms
 )
-_SUCCESSOR = (
-    "SELECT min(id), time_ms FROM heartbeats WHERE user_id = ? AND time_ms = ? AND id > ?",
-    "SELECT min(time_ms) FROM heartbeats WHERE user_id = ? AND time_ms > ?",
-    "SELECT min(id), time_ms FROM heartbeats WHERE user_id = ? AND time_ms = ?",
+WHERE r.id IN (
+    SELECT n.id FROM heartbeats n WHERE n.id > :after_id AND n.user_id = :user_id
+    UNION
+    SELECT coalesce(
+        (SELECT max(p.id) FROM heartbeats p
+         WHERE p.user_id = n.user_id AND p.time_ms = n.time_ms AND p.id < n.id),
+        (SELECT max(p.id) FROM heartbeats p
+         WHERE p.user_id = n.user_id AND p.time_ms = (
+             SELECT max(q.time_ms) FROM heartbeats q
+             WHERE q.user_id = n.user_id AND q.time_ms < n.time_ms))
+    )
+    FROM heartbeats n WHERE n.id > :after_id AND n.user_id = :user_id
 )
+"""
 
 
-async def _neighbour(
-    conn: aiosqlite.Connection,
-    queries: tuple[str, str, str],
-    user_id: int,
-    time_ms: int,
-    heartbeat_id: int,
-) -> tuple[int, int] | None:
-    same_time, nearest_time, at_time = queries
-    row = await fetch_one(conn, same_time, (user_id, time_ms, heartbeat_id))
-    if row is not None and row[0] is not None:
-        return row[0], row[1]
-    row = await fetch_one(conn, nearest_time, (user_id, time_ms))
-    if row is None or row[0] is None:
-        return None
-    row = await fetch_one(conn, at_time, (user_id, row[0]))
-    assert row is not None
-    return row[0], row[1]
+async def relink_after_insert(conn: aiosqlite.Connection, user_id: int, after_id: int) -> None:
+    """Fix gap_next_ms around the rows just inserted (ids above `after_id`), in one statement."""
+    await conn.execute(_RELINK, {"user_id": user_id, "after_id": after_id})
 
 
 def _filter_sql(filters: Filters) -> tuple[str, list[object]]:

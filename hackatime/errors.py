@@ -34,3 +34,7 @@ class NotFound(ApiError):
 
 class PayloadTooLarge(ApiError):
     status = 413
+
+
+class TooManyRequests(ApiError):
+    status = 429

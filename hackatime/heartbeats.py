@@ -11,16 +11,16 @@ import math
 import re
 import time
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
 import aiosqlite
 import orjson
 
-from hackatime.db import Database, fetch_one
-from hackatime.durations import link_new_heartbeat
+from hackatime.db import Database, fetch_one, integer_id
+from hackatime.durations import relink_after_insert
 from hackatime.languages import language_for_entity
+from hackatime.timeranges import iso
 
 TYPES = ("file", "domain", "url", "event", "app")
 PLACEHOLDERS = {
@@ -132,7 +132,10 @@ def _parse_time_ms(value: Any, now_ms: int) -> tuple[int | None, str | None]:
             return None, f"time: {value[:40]!r} is not a number"
     if not isinstance(value, int | float):
         return None, "time: must be a number of epoch seconds"
-    seconds = float(value)
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return None, "time: out of range"
     if not math.isfinite(seconds):
         return None, "time: must be finite"
     # Clients in other languages send milli-, micro- or nanosecond epochs.
@@ -258,55 +261,110 @@ def normalise(raw: Any, context: RequestContext) -> Heartbeat | list[str]:
     )
 
 
-_DUPLICATE = """
-SELECT id FROM heartbeats
-WHERE user_id = :user_id AND time_ms = :time_ms AND entity = :entity AND type = :type
-  AND category = :category AND project IS :project AND branch IS :branch
-  AND language IS :language AND is_write IS :is_write AND lineno IS :lineno
-  AND cursorpos IS :cursorpos
-LIMIT 1
-"""
+# What makes two heartbeats the same one: a resent heartbeat matches on all of these. Columns
+# that may be NULL compare with IS. Both statements below are built from this one list.
+_IDENTITY = (
+    ("time_ms", "="),
+    ("entity", "="),
+    ("type", "="),
+    ("category", "="),
+    ("project", "IS"),
+    ("branch", "IS"),
+    ("language", "IS"),
+    ("is_write", "IS"),
+    ("lineno", "IS"),
+    ("cursorpos", "IS"),
+)
 
-_INSERT = """
+
+def _same_as(prefix: str) -> str:
+    return " AND ".join(f"h.{column} {op} {prefix}{column}" for column, op in _IDENTITY)
+
+
+# Run once per row by executemany, so a later row of a batch sees the earlier ones.
+_INSERT_UNLESS_STORED = f"""
 INSERT INTO heartbeats (
     user_id, time_ms, gap_next_ms, entity, type, category, project, branch, language, editor,
     operating_system, machine, is_write, lineno, cursorpos, lines, dependencies, line_additions,
-    line_deletions, project_root_count, ai_line_changes, human_line_changes, user_agent,
+    line_deletions, project_root_count, ai_line_changes, human_line_changes, user_agent_id,
     created_at_ms
-) VALUES (
+)
+SELECT
     :user_id, :time_ms, NULL, :entity, :type, :category, :project, :branch, :language, :editor,
     :operating_system, :machine, :is_write, :lineno, :cursorpos, :lines, :dependencies,
     :line_additions, :line_deletions, :project_root_count, :ai_line_changes,
-    :human_line_changes, :user_agent, :created_at_ms
+    :human_line_changes, :user_agent_id, :created_at_ms
+WHERE NOT EXISTS (
+    SELECT 1 FROM heartbeats h WHERE h.user_id = :user_id AND {_same_as(":")}
 )
+"""
+
+# The id each heartbeat of a batch ended up with, stored now or before.
+_STORED_IDS = f"""
+WITH b AS (
+    SELECT key AS position,
+           {", ".join(f"json_extract(value, '$.{column}') AS {column}" for column, _ in _IDENTITY)}
+    FROM json_each(:batch)
+)
+SELECT (
+    SELECT h.id FROM heartbeats h WHERE h.user_id = :user_id AND {_same_as("b.")} LIMIT 1
+)
+FROM b
+ORDER BY b.position
 """
 
 # Column names come from PLACEHOLDERS' fixed keys, never from input.
 _LAST_VALUE = {
-    column: f"SELECT {column} FROM heartbeats WHERE user_id = ? AND time_ms <= ?"
+    column: f"SELECT {column}, time_ms FROM heartbeats WHERE user_id = ? AND time_ms <= ?"
     f" AND {column} IS NOT NULL ORDER BY time_ms DESC, id DESC LIMIT 1"
     for column in PLACEHOLDERS
 }
 
 
 async def _resolve_placeholders(
-    conn: aiosqlite.Connection, user_id: int, heartbeat: Heartbeat
-) -> Heartbeat:
-    """`<<LAST_PROJECT>>` and friends become the latest real value at or before this heartbeat.
+    conn: aiosqlite.Connection, user_id: int, batch: list[Heartbeat]
+) -> list[Heartbeat]:
+    """`<<LAST_PROJECT>>` and friends become the latest real value at or before each heartbeat,
+    among the stored ones and the batch's own (a batch item wins a tie: it is stored later).
 
     "At or before" rather than "latest overall" so that an offline queue replayed days later
     picks up the project the user was in at that time.
     """
-    changes: dict[str, str | None] = {}
+    resolved = list(batch)
     for column, placeholder in PLACEHOLDERS.items():
-        if getattr(heartbeat, column) != placeholder:
-            continue
-        row = await fetch_one(conn, _LAST_VALUE[column], (user_id, heartbeat.time_ms))
-        value = row[0] if row else None
-        if value is None and column == "language" and heartbeat.type == "file":
-            value = language_for_entity(heartbeat.entity)
-        changes[column] = value
-    return replace(heartbeat, **changes) if changes else heartbeat
+        for index, heartbeat in enumerate(batch):
+            if getattr(heartbeat, column) != placeholder:
+                continue
+            row = await fetch_one(conn, _LAST_VALUE[column], (user_id, heartbeat.time_ms))
+            best_time, value = (row[1], row[0]) if row else (None, None)
+            for earlier in resolved[:index] + resolved[index + 1 :]:
+                candidate = getattr(earlier, column)
+                if candidate in (None, placeholder) or earlier.time_ms > heartbeat.time_ms:
+                    continue
+                if best_time is None or earlier.time_ms >= best_time:
+                    best_time, value = earlier.time_ms, candidate
+            if value is None and column == "language" and heartbeat.type == "file":
+                value = language_for_entity(heartbeat.entity)
+            resolved[index] = replace(resolved[index], **{column: value})
+    return resolved
+
+
+_USER_AGENT_ID = (
+    "INSERT INTO user_agents (value) VALUES (?)"
+    " ON CONFLICT (value) DO UPDATE SET value = excluded.value RETURNING id"
+)
+
+
+async def _user_agent_id(
+    conn: aiosqlite.Connection, user_agent: str | None, known: dict[str, int]
+) -> int | None:
+    if user_agent is None:
+        return None
+    if user_agent not in known:
+        row = await fetch_one(conn, _USER_AGENT_ID, (user_agent,))
+        assert row is not None
+        known[user_agent] = row[0]
+    return known[user_agent]
 
 
 def _row(user_id: int, heartbeat: Heartbeat, created_at_ms: int) -> dict[str, Any]:
@@ -327,28 +385,26 @@ async def store(
 
     A heartbeat identical to a stored one is not stored again (offline queues resend whole
     batches) and answers with the stored one's id. Placeholders come back resolved. The caller
-    may acknowledge only after this returns, i.e. after COMMIT.
+    may acknowledge only after this returns, i.e. after COMMIT. A batch costs a handful of
+    statements whatever its size: ingest speed on a Pi is bound by round trips, not rows.
     """
-    stored = []
     created_at_ms = int(time.time() * 1000)
+    user_agent_ids: dict[str, int] = {}
     async with db.transaction() as conn:
-        for heartbeat in heartbeats:
-            resolved = await _resolve_placeholders(conn, user_id, heartbeat)
-            row = _row(user_id, resolved, created_at_ms)
-            duplicate = await fetch_one(conn, _DUPLICATE, row)
-            if duplicate is None:
-                cursor = await conn.execute(_INSERT, row)
-                heartbeat_id = cursor.lastrowid
-                assert heartbeat_id is not None
-                await link_new_heartbeat(conn, user_id, heartbeat_id)
-            else:
-                heartbeat_id = duplicate[0]
-            stored.append((heartbeat_id, resolved))
-    return stored
-
-
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+        resolved = await _resolve_placeholders(conn, user_id, heartbeats)
+        rows = [_row(user_id, heartbeat, created_at_ms) for heartbeat in resolved]
+        for row, heartbeat in zip(rows, resolved, strict=True):
+            row["user_agent_id"] = await _user_agent_id(conn, heartbeat.user_agent, user_agent_ids)
+        last = await fetch_one(conn, "SELECT max(id) FROM heartbeats")
+        last_id_before = (last[0] if last else None) or 0
+        await conn.executemany(_INSERT_UNLESS_STORED, rows)
+        await relink_after_insert(conn, user_id, last_id_before)
+        batch = orjson.dumps(
+            [{column: row[column] for column, _ in _IDENTITY} for row in rows]
+        ).decode()
+        async with conn.execute(_STORED_IDS, {"user_id": user_id, "batch": batch}) as cursor:
+            ids = [row[0] for row in await cursor.fetchall()]
+    return list(zip(ids, resolved, strict=True))
 
 
 def dependencies_list(stored: str | None) -> list[str]:
@@ -373,29 +429,31 @@ def heartbeat_json(heartbeat: Heartbeat | dict[str, Any], **extra: Any) -> dict[
     created_at_ms = data.pop("created_at_ms", None)
     result = {"time": time_ms / 1000, **data, **extra}
     if created_at_ms is not None:
-        result["created_at"] = _iso(created_at_ms)
+        result["created_at"] = iso(created_at_ms)
     return result
 
 
 _COLUMNS = (
-    "id, time_ms, entity, type, category, project, branch, language, editor, operating_system,"
-    " machine, is_write, lineno, cursorpos, lines, dependencies, line_additions, line_deletions,"
-    " project_root_count, ai_line_changes, human_line_changes, user_agent, created_at_ms"
+    "h.id, h.time_ms, h.entity, h.type, h.category, h.project, h.branch, h.language, h.editor,"
+    " h.operating_system, h.machine, h.is_write, h.lineno, h.cursorpos, h.lines,"
+    " h.dependencies, h.line_additions, h.line_deletions, h.project_root_count,"
+    " h.ai_line_changes, h.human_line_changes, ua.value AS user_agent, h.created_at_ms"
 )
+_FROM = "heartbeats h LEFT JOIN user_agents ua ON ua.id = h.user_agent_id"
 
 # Pages walk (time_ms, id) order, so heartbeats sharing a timestamp are neither lost nor repeated.
 _PAGE = f"""
-SELECT {_COLUMNS} FROM heartbeats
-WHERE user_id = :user_id AND time_ms >= :start_ms AND time_ms < :end_ms
-  AND time_ms >= :after_time AND (time_ms > :after_time OR id > :after_id)
-ORDER BY time_ms, id
+SELECT {_COLUMNS} FROM {_FROM}
+WHERE h.user_id = :user_id AND h.time_ms >= :start_ms AND h.time_ms < :end_ms
+  AND h.time_ms >= :after_time AND (h.time_ms > :after_time OR h.id > :after_id)
+ORDER BY h.time_ms, h.id
 LIMIT :limit
 """
 
 _MOST_RECENT = f"""
-SELECT {_COLUMNS} FROM heartbeats
-WHERE user_id = :user_id AND (:editor IS NULL OR lower(editor) = lower(:editor))
-ORDER BY time_ms DESC, id DESC
+SELECT {_COLUMNS} FROM {_FROM}
+WHERE h.user_id = :user_id AND (:editor IS NULL OR lower(h.editor) = lower(:editor))
+ORDER BY h.time_ms DESC, h.id DESC
 LIMIT 1
 """
 
@@ -413,9 +471,10 @@ class Cursor:
     @classmethod
     def decode(cls, text: str) -> Cursor | None:
         time_part, _, id_part = text.partition(".")
-        if not (time_part.isdigit() and id_part.isdigit()):
+        time_ms, heartbeat_id = integer_id(time_part), integer_id(id_part)
+        if time_ms is None or heartbeat_id is None:
             return None
-        return cls(int(time_part), int(id_part))
+        return cls(time_ms, heartbeat_id)
 
 
 async def page(

@@ -80,7 +80,10 @@ def parse_moment(value: str, tz: ZoneInfo, parameter: str, *, end: bool = False)
     text = value.strip()
     if len(text) == 10 and text[4:5] == "-":
         day = parse_date(text, parameter)
-        return day_start_ms(day + timedelta(days=1) if end else day, tz)
+        try:
+            return day_start_ms(day + timedelta(days=1) if end else day, tz)
+        except OverflowError:
+            raise BadRequest(f"{parameter}: {text!r} is out of range") from None
     try:
         seconds = float(text)
     except ValueError:
@@ -115,7 +118,9 @@ def resolve_range(
 ) -> TimeRange:
     start_ms = parse_moment(start, tz, start_name) if start else default_start_ms
     end_ms = parse_moment(end, tz, end_name, end=True) if end else default_end_ms
-    if start_ms > end_ms:
+    # Compare with the start of an end date, not the end of it: "from the 9th to the 8th" is
+    # backwards even though the 8th ends when the 9th starts.
+    if end and start_ms > parse_moment(end, tz, end_name):
         raise BadRequest(f"{start_name}: after {end_name}")
     return TimeRange(start_ms, end_ms, tz)
 
@@ -186,32 +191,33 @@ def summary_range_dates(name: str, today_: date) -> tuple[date, date]:
     return spans[key]
 
 
-def stats_range_dates(name: str, today_: date, first_day: date | None) -> tuple[date, date, str]:
-    """First and last day of a WakaTime stats range, and its human name.
+def stats_range_dates(
+    name: str, today_: date, first_day: date | None
+) -> tuple[date, date, str, str]:
+    """First and last day of a WakaTime stats range, its canonical key and its human name.
 
     `all_time` starts on the day of the first heartbeat (today when there is none); `YYYY` and
     `YYYY-MM` are a calendar year or month.
     """
-    key = range_key(name) if not name[:1].isdigit() else name.strip()
-    if key == "last_7_days":
-        return today_ - timedelta(days=6), today_, STATS_RANGES[key]
-    if key == "last_30_days":
-        return today_ - timedelta(days=29), today_, STATS_RANGES[key]
-    if key == "last_6_months":
-        return _months_back(today_, 6) + timedelta(days=1), today_, STATS_RANGES[key]
-    if key == "last_year":
-        return _months_back(today_, 12) + timedelta(days=1), today_, STATS_RANGES[key]
-    if key == "all_time":
-        return min(first_day or today_, today_), today_, STATS_RANGES[key]
-    if len(key) == 4 and key.isdigit() and 2000 <= int(key) <= 9999:
-        year = int(key)
-        return date(year, 1, 1), date(year, 12, 31), key
-    if len(key) == 7 and key[4] == "-" and key[:4].isdigit() and key[5:].isdigit():
-        year, month = int(key[:4]), int(key[5:])
-        if 2000 <= year <= 9999 and 1 <= month <= 12:
-            first = date(year, month, 1)
-            following = _months_back(first, -1)
-            return first, following - timedelta(days=1), first.strftime("%B %Y")
-    raise BadRequest(
-        f"range: {name[:40]!r} is not one of {', '.join(STATS_RANGES)}, YYYY or YYYY-MM"
-    )
+    text = name.strip()
+    if text.isascii() and len(text) in (4, 7) and text[:4].isdigit():
+        year = int(text[:4])
+        if len(text) == 4 and 2000 <= year <= 9999:
+            return date(year, 1, 1), date(year, 12, 31), text, text
+        if len(text) == 7 and text[4] == "-" and text[5:].isdigit() and 1 <= int(text[5:]) <= 12:
+            first = date(year, int(text[5:]), 1)
+            last = _months_back(first, -1) - timedelta(days=1)
+            return first, last, text, first.strftime("%B %Y")
+    key = range_key(text)
+    starts = {
+        "last_7_days": today_ - timedelta(days=6),
+        "last_30_days": today_ - timedelta(days=29),
+        "last_6_months": _months_back(today_, 6) + timedelta(days=1),
+        "last_year": _months_back(today_, 12) + timedelta(days=1),
+        "all_time": min(first_day or today_, today_),
+    }
+    if key not in starts:
+        raise BadRequest(
+            f"range: {name[:40]!r} is not one of {', '.join(STATS_RANGES)}, YYYY or YYYY-MM"
+        )
+    return starts[key], today_, key, STATS_RANGES[key]

@@ -5,10 +5,10 @@ import re
 import sqlite3
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hackatime.db import Database, fetch_one
+from hackatime.db import Database, fetch_one, integer_id
 
 TRUST_LEVELS = {"yellow": 0, "red": 1, "green": 2}
 TRUST_NAMES = {value: name for name, value in TRUST_LEVELS.items()}
@@ -226,11 +226,13 @@ async def rotate_key(db: Database, username: str) -> str:
     return key
 
 
-async def set_detected_timezone(db: Database, user: User, zone: str) -> None:
+async def set_detected_timezone(db: Database, user: User, zone: str) -> User:
+    """Record the zone a client reported; the user as it now is (unchanged for a bad zone)."""
     if user.detected_timezone == zone or not is_valid_timezone(zone):
-        return
+        return user
     async with db.transaction() as conn:
         await conn.execute("UPDATE users SET detected_timezone = ? WHERE id = ?", (zone, user.id))
+    return replace(user, detected_timezone=zone)
 
 
 async def list_users(db: Database) -> list[User]:
@@ -270,8 +272,9 @@ async def get_user_by_slack_uid(db: Database, slack_uid: str) -> User | None:
 async def find_user(db: Database, ident: str) -> User | None:
     """A user named in a URL: username first, then numeric id, then Slack uid."""
     user = await get_user_by_name(db, ident)
-    if user is None and ident.isdigit():
-        user = await get_user_by_id(db, int(ident))
+    user_id = integer_id(ident)
+    if user is None and user_id is not None:
+        user = await get_user_by_id(db, user_id)
     if user is None:
         user = await get_user_by_slack_uid(db, ident)
     return user
