@@ -12,7 +12,15 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.routing import Route
 
-from hackatime import api_wakatime_stats, durations, heartbeats, summaries, timeranges, users
+from hackatime import (
+    api_wakatime_stats,
+    durations,
+    heartbeats,
+    history,
+    summaries,
+    timeranges,
+    users,
+)
 from hackatime.api_common import (
     caller,
     database,
@@ -127,7 +135,7 @@ async def _shown_bounds(
     """The range to print: an open end runs to the first or last heartbeat, as in Hackatime."""
     if start_given and end_given:
         return span.start_ms, span.end_ms
-    stored = await heartbeats.time_span(db, target.id)
+    stored = await history.time_span(db, target.id)
     if stored is None:
         now = now_ms()
         stored = (now, now)
@@ -196,10 +204,10 @@ async def my_heartbeats(request: Request) -> JSONResponse:
     limit = min(limit, HEARTBEAT_PAGE_LIMIT)
     after = None
     if request.query_params.get("cursor"):
-        after = heartbeats.Cursor.decode(request.query_params["cursor"])
+        after = history.Cursor.decode(request.query_params["cursor"])
         if after is None:
             raise BadRequest("cursor: not a cursor from a `next` link")
-    rows = await heartbeats.page(db, user.id, span.start_ms, span.end_ms, after, limit + 1)
+    rows = await history.page(db, user.id, span.start_ms, span.end_ms, after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     total = await durations.breakdown(
@@ -208,7 +216,7 @@ async def my_heartbeats(request: Request) -> JSONResponse:
     next_url = None
     if more:
         last = rows[-1]
-        cursor = heartbeats.Cursor(last["time_ms"], last["id"]).encode()
+        cursor = history.Cursor(last["time_ms"], last["id"]).encode()
         next_url = str(request.url.include_query_params(cursor=cursor))
     return JSONResponse(
         {
@@ -224,7 +232,7 @@ async def my_heartbeats(request: Request) -> JSONResponse:
 async def most_recent_heartbeat(request: Request) -> JSONResponse:
     user = await caller(request)
     editor = request.query_params.get("editor") or None
-    row = await heartbeats.most_recent(database(request), user.id, editor)
+    row = await history.most_recent(database(request), user.id, editor)
     if row is None:
         return JSONResponse(
             {"has_heartbeat": False, "heartbeat": None, "editor": editor, "time_ago": None}

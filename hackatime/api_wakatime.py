@@ -11,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from hackatime import durations, heartbeats, summaries, timeranges, users
+from hackatime import durations, heartbeats, history, summaries, timeranges, users
 from hackatime.api_common import (
     caller,
     database,
@@ -104,7 +104,7 @@ async def statusbar_today(request: Request) -> JSONResponse:
 async def current_user(request: Request) -> JSONResponse:
     user = await caller(request)
     require_self(request, user)
-    latest = await heartbeats.most_recent(database(request), user.id)
+    latest = await history.most_recent(database(request), user.id)
     zone_name = user.zone_name(settings(request).default_timezone)
     return JSONResponse(
         {
@@ -138,7 +138,7 @@ async def user_projects(request: Request) -> JSONResponse:
     user = await caller(request)
     require_self(request, user)
     now = now_ms()
-    found = await heartbeats.projects(database(request), user.id, request.query_params.get("q"))
+    found = await history.projects(database(request), user.id, request.query_params.get("q"))
     return JSONResponse(
         {
             "data": [
@@ -168,7 +168,7 @@ async def day_heartbeats(request: Request) -> JSONResponse:
     require_self(request, user)
     zone_name, tz = request_zone(request, user)
     span = timeranges.day_range(_day(request, tz), tz)
-    rows = await heartbeats.page(database(request), user.id, span.start_ms, span.end_ms, None, -1)
+    rows = await history.page(database(request), user.id, span.start_ms, span.end_ms, None, -1)
     return JSONResponse(
         {
             "data": [heartbeats.heartbeat_json(row) for row in rows],

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from hackatime import durations, heartbeats, summaries, timeranges, users
+from hackatime import durations, history, summaries, timeranges, users
 from hackatime.api_common import (
     caller,
     database,
@@ -125,7 +125,7 @@ async def user_summaries(request: Request) -> JSONResponse:
 
 
 async def _first_day(request: Request, user: users.User, tz: Any) -> date | None:
-    span = await heartbeats.time_span(database(request), user.id)
+    span = await history.time_span(database(request), user.id)
     return None if span is None else timeranges.local_date(span[0], tz)
 
 

@@ -17,7 +17,7 @@ from urllib.parse import unquote_plus
 import aiosqlite
 import orjson
 
-from hackatime.db import Database, fetch_one, integer_id
+from hackatime.db import Database, fetch_one
 from hackatime.durations import relink_after_insert
 from hackatime.languages import language_for_entity
 from hackatime.timeranges import iso
@@ -431,106 +431,3 @@ def heartbeat_json(heartbeat: Heartbeat | dict[str, Any], **extra: Any) -> dict[
     if created_at_ms is not None:
         result["created_at"] = iso(created_at_ms)
     return result
-
-
-_COLUMNS = (
-    "h.id, h.time_ms, h.entity, h.type, h.category, h.project, h.branch, h.language, h.editor,"
-    " h.operating_system, h.machine, h.is_write, h.lineno, h.cursorpos, h.lines,"
-    " h.dependencies, h.line_additions, h.line_deletions, h.project_root_count,"
-    " h.ai_line_changes, h.human_line_changes, ua.value AS user_agent, h.created_at_ms"
-)
-_FROM = "heartbeats h LEFT JOIN user_agents ua ON ua.id = h.user_agent_id"
-
-# Pages walk (time_ms, id) order, so heartbeats sharing a timestamp are neither lost nor repeated.
-_PAGE = f"""
-SELECT {_COLUMNS} FROM {_FROM}
-WHERE h.user_id = :user_id AND h.time_ms >= :start_ms AND h.time_ms < :end_ms
-  AND h.time_ms >= :after_time AND (h.time_ms > :after_time OR h.id > :after_id)
-ORDER BY h.time_ms, h.id
-LIMIT :limit
-"""
-
-_MOST_RECENT = f"""
-SELECT {_COLUMNS} FROM {_FROM}
-WHERE h.user_id = :user_id AND (:editor IS NULL OR lower(h.editor) = lower(:editor))
-ORDER BY h.time_ms DESC, h.id DESC
-LIMIT 1
-"""
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """Where the next page starts: just after this (time_ms, id)."""
-
-    time_ms: int
-    id: int
-
-    def encode(self) -> str:
-        return f"{self.time_ms}.{self.id}"
-
-    @classmethod
-    def decode(cls, text: str) -> Cursor | None:
-        time_part, _, id_part = text.partition(".")
-        time_ms, heartbeat_id = integer_id(time_part), integer_id(id_part)
-        if time_ms is None or heartbeat_id is None:
-            return None
-        return cls(time_ms, heartbeat_id)
-
-
-async def page(
-    db: Database, user_id: int, start_ms: int, end_ms: int, after: Cursor | None, limit: int
-) -> list[dict[str, Any]]:
-    after = after or Cursor(-1, -1)
-    rows = await db.fetch_all(
-        _PAGE,
-        {
-            "user_id": user_id,
-            "start_ms": start_ms,
-            "end_ms": end_ms,
-            "after_time": after.time_ms,
-            "after_id": after.id,
-            "limit": limit,
-        },
-    )
-    return [dict(row) for row in rows]
-
-
-async def most_recent(
-    db: Database, user_id: int, editor: str | None = None
-) -> dict[str, Any] | None:
-    row = await db.fetch_one(_MOST_RECENT, {"user_id": user_id, "editor": editor})
-    return None if row is None else dict(row)
-
-
-async def time_span(db: Database, user_id: int) -> tuple[int, int] | None:
-    """The first and last heartbeat times of a user, from the index alone."""
-    row = await db.fetch_one(
-        "SELECT min(time_ms), max(time_ms) FROM heartbeats WHERE user_id = ?", (user_id,)
-    )
-    return None if row is None or row[0] is None else (row[0], row[1])
-
-
-@dataclass(frozen=True)
-class ProjectSeen:
-    name: str
-    first_ms: int
-    last_ms: int
-
-
-_PROJECTS = """
-SELECT project, min(time_ms), max(time_ms) FROM heartbeats
-WHERE user_id = :user_id AND project IS NOT NULL
-  AND (:pattern IS NULL OR project LIKE :pattern ESCAPE '\\')
-GROUP BY project
-ORDER BY max(time_ms) DESC
-"""
-
-
-async def projects(db: Database, user_id: int, query: str | None = None) -> list[ProjectSeen]:
-    """Every project a user has worked on, latest first; `query` matches part of the name."""
-    pattern = None
-    if query:
-        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-    rows = await db.fetch_all(_PROJECTS, {"user_id": user_id, "pattern": pattern})
-    return [ProjectSeen(*row) for row in rows]
