@@ -225,10 +225,14 @@ async def file_experts(request: Request) -> JSONResponse:
     if not isinstance(entity, str) or not entity:
         raise BadRequest("entity: required")
     project = body.get("project")
-    filters = {"entity": [entity], "project": [project] if isinstance(project, str) else []}
+    root_count = body.get("project_root_count")
     db = database(request)
-    totals = await durations.totals_per_user(
-        db, timeout_ms=settings(request).timeout_ms, filters=filters
+    totals = await durations.file_totals_per_user(
+        db,
+        entity=entity,
+        project=project if isinstance(project, str) and project else None,
+        project_root_count=root_count if type(root_count) is int else None,
+        timeout_ms=settings(request).timeout_ms,
     )
     experts = []
     for user_id, total_ms in sorted(totals.items(), key=lambda item: -item[1]):

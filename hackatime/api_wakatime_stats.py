@@ -139,18 +139,18 @@ async def user_stats(request: Request) -> JSONResponse:
         range_name, today, await _first_day(request, user, tz)
     )
     days = timeranges.days_in(first, last, tz)
-    whole = durations.Bucket(days[0][1].start_ms, days[-1][1].end_ms)
+    buckets = [span.bucket for _, span in days]
     db = database(request)
     timeout_ms = settings(request).timeout_ms
     filters = _filters(request)
-    result = await durations.breakdown(
-        db, user.id, whole, dimensions=STATS_DIMENSIONS, timeout_ms=timeout_ms, filters=filters
-    )
     daily = await durations.breakdowns(
-        db, user.id, [span.bucket for _, span in days], timeout_ms=timeout_ms, filters=filters
+        db, user.id, buckets, dimensions=STATS_DIMENSIONS, timeout_ms=timeout_ms, filters=filters
     )
-    (dependencies,) = await durations.dependency_splits(
-        db, user.id, [whole], timeout_ms=timeout_ms, filters=filters
+    result = durations.combine(daily)
+    dependencies = durations.combine_ranked(
+        await durations.dependency_splits(
+            db, user.id, buckets, timeout_ms=timeout_ms, filters=filters
+        )
     )
     active_days = sum(1 for day in daily if day.total_ms)
     average_ms = result.total_ms // active_days if active_days else 0
@@ -174,8 +174,8 @@ async def user_stats(request: Request) -> JSONResponse:
                 "username": user.username,
                 "range": range_key,
                 "human_readable_range": human_range,
-                "start": timeranges.iso(whole.start_ms),
-                "end": timeranges.iso(whole.end_ms - 1000),
+                "start": timeranges.iso(buckets[0].start_ms),
+                "end": timeranges.iso(buckets[-1].end_ms - 1000),
                 "timezone": zone_name,
                 "timeout": settings(request).timeout_seconds // 60,
                 "writes_only": False,
@@ -217,14 +217,15 @@ async def all_time_since_today(request: Request) -> JSONResponse:
     today = timeranges.today(now_ms(), tz)
     first = await _first_day(request, user, tz) or today
     days = timeranges.days_in(min(first, today), today, tz)
-    whole = durations.Bucket(days[0][1].start_ms, days[-1][1].end_ms)
-    db = database(request)
-    timeout_ms = settings(request).timeout_ms
-    filters = _filters(request)
-    result = await durations.breakdown(db, user.id, whole, timeout_ms=timeout_ms, filters=filters)
+    buckets = [span.bucket for _, span in days]
     daily = await durations.breakdowns(
-        db, user.id, [span.bucket for _, span in days], timeout_ms=timeout_ms, filters=filters
+        database(request),
+        user.id,
+        buckets,
+        timeout_ms=settings(request).timeout_ms,
+        filters=_filters(request),
     )
+    result = durations.combine(daily)
     active_days = sum(1 for day in daily if day.total_ms)
     average_ms = result.total_ms // active_days if active_days else 0
     first_day, last_day = days[0][0], days[-1][0]
@@ -239,10 +240,10 @@ async def all_time_since_today(request: Request) -> JSONResponse:
                 "is_up_to_date": True,
                 "percent_calculated": 100,
                 "range": {
-                    "start": timeranges.iso(whole.start_ms),
+                    "start": timeranges.iso(buckets[0].start_ms),
                     "start_date": first_day.isoformat(),
                     "start_text": summaries.day_text(first_day, today),
-                    "end": timeranges.iso(whole.end_ms - 1000),
+                    "end": timeranges.iso(buckets[-1].end_ms - 1000),
                     "end_date": last_day.isoformat(),
                     "end_text": summaries.day_text(last_day, today),
                     "timezone": zone_name,
@@ -261,9 +262,7 @@ async def leaders(request: Request) -> JSONResponse:
     tz = timeranges.zone(zone_name)
     today = timeranges.today(now_ms(), tz)
     first = today - timedelta(days=6)
-    span = durations.Bucket(
-        timeranges.day_start_ms(first, tz), timeranges.day_start_ms(today + timedelta(days=1), tz)
-    )
+    buckets = [span.bucket for _, span in timeranges.days_in(first, today, tz)]
     language = request.query_params.get("language") or None
     filters = {"language": [language] if language else []}
     timeout_ms = settings(request).timeout_ms
@@ -271,8 +270,15 @@ async def leaders(request: Request) -> JSONResponse:
     for member in await users.list_users(db):
         if not (member.is_public and member.trust_level != "red"):
             continue
-        result = await durations.breakdown(
-            db, member.id, span, dimensions=("languages",), timeout_ms=timeout_ms, filters=filters
+        result = durations.combine(
+            await durations.breakdowns(
+                db,
+                member.id,
+                buckets,
+                dimensions=("languages",),
+                timeout_ms=timeout_ms,
+                filters=filters,
+            )
         )
         if result.total_ms:
             ranked.append((member, result))

@@ -137,7 +137,8 @@ def integer_id(text: str) -> int | None:
 
     `str.isdigit` alone lets through "²" (int() rejects it) and numbers too big for SQLite.
     """
-    if not (text.isascii() and text.isdigit()):
+    # Longer than 19 digits cannot fit, and int() refuses very long digit strings outright.
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
         return None
     value = int(text)
     return value if value < 2**63 else None

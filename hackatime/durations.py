@@ -203,6 +203,29 @@ async def breakdown(
     return result
 
 
+def combine(parts: Sequence[Breakdown]) -> Breakdown:
+    """Several buckets as one report: WakaTime's stats are the sum of their days, so a gap
+    across midnight counts for neither day here either."""
+    splits: dict[str, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for part in parts:
+        for name, split in part.splits.items():
+            for value, ms in split:
+                splits[name][value] += ms
+    names = parts[0].splits if parts else {}
+    return Breakdown(
+        total_ms=sum(part.total_ms for part in parts),
+        splits={name: _ranked(splits[name]) for name in names},
+    )
+
+
+def combine_ranked(splits: Sequence[Sequence[tuple[str, int]]]) -> list[tuple[str, int]]:
+    sums: defaultdict[str, int] = defaultdict(int)
+    for split in splits:
+        for value, ms in split:
+            sums[value] += ms
+    return _ranked(sums)
+
+
 def _ranked(sums: Mapping[str, int]) -> list[tuple[str, int]]:
     # Largest first; ties by name so answers are stable between calls.
     return sorted(
@@ -308,12 +331,53 @@ async def duration_runs(
     return [Run(row[0], row[1], row[2], row[3]) for row in rows]
 
 
-async def totals_per_user(db: Database, *, timeout_ms: int, filters: Filters) -> dict[int, int]:
-    """All-time time per user on the heartbeats matching the filters (e.g. one file)."""
-    where, params = _filter_sql(filters)
+# A heartbeat is on the file when its entity is the same path, or when the path below its own
+# project root equals the asked path below the asked root: checkouts of one project sit in
+# different folders on different machines. wakatime-cli's project_root_count is the number of
+# slashes in the project folder, trailing one included, so the part below the root has as many
+# slashes as the whole path has beyond that count.
+_FILE_TOTALS = """
+SELECT h.user_id, sum(min(h.gap_next_ms, :timeout_ms)) FROM heartbeats h
+WHERE h.gap_next_ms IS NOT NULL
+  AND (:project IS NULL OR h.project = :project)
+  AND (
+    h.entity = :entity
+    OR (:inside IS NOT NULL AND h.project_root_count IS NOT NULL
+        AND substr(h.entity, -length(:inside) - 1) = '/' || :inside
+        AND length(h.entity) - length(replace(h.entity, '/', '')) - h.project_root_count
+            = :inside_slashes)
+  )
+GROUP BY h.user_id
+"""
+
+
+def path_inside_project(entity: str, project_root_count: int | None) -> str | None:
+    """`/home/alice/src/app/lib/x.py` with a root count of 5 is `lib/x.py`."""
+    if not project_root_count or project_root_count <= 0:
+        return None
+    parts = entity.split("/")
+    inside = "/".join(parts[project_root_count:])
+    return inside or None
+
+
+async def file_totals_per_user(
+    db: Database,
+    *,
+    entity: str,
+    project: str | None,
+    project_root_count: int | None,
+    timeout_ms: int,
+) -> dict[int, int]:
+    """All-time time per user on one file of a project (WakaTime's file experts)."""
+    inside = path_inside_project(entity, project_root_count)
     rows = await db.fetch_all(
-        "SELECT h.user_id, sum(min(h.gap_next_ms, ?)) FROM heartbeats h"
-        f" WHERE h.gap_next_ms IS NOT NULL{where} GROUP BY h.user_id",
-        [timeout_ms, *params],
+        _FILE_TOTALS,
+        {
+            "timeout_ms": timeout_ms,
+            "project": project,
+            "entity": entity,
+            "inside": inside,
+            "inside_slashes": inside.count("/") if inside else None,
+        },
     )
     return {user_id: milliseconds for user_id, milliseconds in rows if milliseconds}

@@ -95,7 +95,7 @@ class ProjectSeen:
 _PROJECTS = """
 SELECT project, min(time_ms), max(time_ms) FROM heartbeats
 WHERE user_id = :user_id AND project IS NOT NULL
-  AND (:pattern IS NULL OR project LIKE :pattern ESCAPE '\\')
+  AND (:query IS NULL OR instr(lower(project), lower(:query)) > 0)
 GROUP BY project
 ORDER BY max(time_ms) DESC
 """
@@ -103,9 +103,5 @@ ORDER BY max(time_ms) DESC
 
 async def projects(db: Database, user_id: int, query: str | None = None) -> list[ProjectSeen]:
     """Every project a user has worked on, latest first; `query` matches part of the name."""
-    pattern = None
-    if query:
-        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-    rows = await db.fetch_all(_PROJECTS, {"user_id": user_id, "pattern": pattern})
+    rows = await db.fetch_all(_PROJECTS, {"user_id": user_id, "query": query or None})
     return [ProjectSeen(*row) for row in rows]

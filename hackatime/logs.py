@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote_plus
 
-_KEY_IN_QUERY = re.compile(r"(api_key=)[^&\s]*", re.IGNORECASE)
+# A query parameter: `?` or `&`, a name, `=`, a value. Starlette decodes names, so
+# `?api%5Fkey=` authenticates as well as `?api_key=` and must be redacted as well.
+_QUERY_PAIR = re.compile(r"(?P<lead>[?&])(?P<name>[^=&#\s]*)=(?P<value>[^&#\s]*)")
+
+
+def _redact_pair(match: re.Match[str]) -> str:
+    if unquote_plus(match["name"]).strip().lower() != "api_key":
+        return match[0]
+    return f"{match['lead']}{match['name']}=[redacted]"
 
 
 def redact(text: str) -> str:
-    return _KEY_IN_QUERY.sub(r"\1[redacted]", text)
+    return _QUERY_PAIR.sub(_redact_pair, text)
 
 
 class RedactApiKeys(logging.Filter):

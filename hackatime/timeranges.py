@@ -64,11 +64,20 @@ def today(now_ms: int, tz: ZoneInfo) -> date:
     return local_date(now_ms, tz)
 
 
+# Dates people can mean: the Unix epoch up to a year whose end still fits Python's calendar in
+# every zone, so day arithmetic and formatting never overflow.
+FIRST_YEAR, LAST_YEAR = 1970, 9998
+_LAST_MS = 253_370_764_800_000  # 9999-01-01T00:00:00Z
+
+
 def parse_date(value: str, parameter: str) -> date:
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise BadRequest(f"{parameter}: {value[:40]!r} is not a date (YYYY-MM-DD)") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise BadRequest(f"{parameter}: {value!r} is out of range ({FIRST_YEAR}-{LAST_YEAR})")
+    return day
 
 
 def parse_moment(value: str, tz: ZoneInfo, parameter: str, *, end: bool = False) -> int:
@@ -80,10 +89,7 @@ def parse_moment(value: str, tz: ZoneInfo, parameter: str, *, end: bool = False)
     text = value.strip()
     if len(text) == 10 and text[4:5] == "-":
         day = parse_date(text, parameter)
-        try:
-            return day_start_ms(day + timedelta(days=1) if end else day, tz)
-        except OverflowError:
-            raise BadRequest(f"{parameter}: {text!r} is out of range") from None
+        return day_start_ms(day + timedelta(days=1) if end else day, tz)
     try:
         seconds = float(text)
     except ValueError:
@@ -101,9 +107,12 @@ def parse_moment(value: str, tz: ZoneInfo, parameter: str, *, end: bool = False)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     try:
-        return to_ms(moment)
+        ms = to_ms(moment)
     except (OverflowError, ValueError):
-        raise BadRequest(f"{parameter}: {text[:40]!r} is out of range") from None
+        ms = -1
+    if not 0 <= ms < _LAST_MS:
+        raise BadRequest(f"{parameter}: {text[:40]!r} is out of range ({FIRST_YEAR}-{LAST_YEAR})")
+    return ms
 
 
 def resolve_range(
@@ -202,7 +211,9 @@ def stats_range_dates(
     text = name.strip()
     if text.isascii() and len(text) in (4, 7) and text[:4].isdigit():
         year = int(text[:4])
-        if len(text) == 4 and 2000 <= year <= 9999:
+        if not 2000 <= year <= LAST_YEAR:
+            raise BadRequest(f"range: {text!r} is out of range (2000-{LAST_YEAR})")
+        if len(text) == 4:
             return date(year, 1, 1), date(year, 12, 31), text, text
         if len(text) == 7 and text[4] == "-" and text[5:].isdigit() and 1 <= int(text[5:]) <= 12:
             first = date(year, int(text[5:]), 1)
