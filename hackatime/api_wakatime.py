@@ -163,20 +163,24 @@ def _day(request: Request, tz: Any) -> date:
     return timeranges.parse_date(raw, "date")
 
 
+def _day_response(data: list[Any], span: timeranges.TimeRange, zone_name: str) -> JSONResponse:
+    return JSONResponse(
+        {
+            "data": data,
+            "start": timeranges.iso(span.start_ms),
+            "end": timeranges.iso(span.end_ms),
+            "timezone": zone_name,
+        }
+    )
+
+
 async def day_heartbeats(request: Request) -> JSONResponse:
     user = await caller(request)
     require_self(request, user)
     zone_name, tz = request_zone(request, user)
     span = timeranges.day_range(_day(request, tz), tz)
     rows = await history.page(database(request), user.id, span.start_ms, span.end_ms, None, -1)
-    return JSONResponse(
-        {
-            "data": [heartbeats.heartbeat_json(row) for row in rows],
-            "start": timeranges.iso(span.start_ms),
-            "end": timeranges.iso(span.end_ms),
-            "timezone": zone_name,
-        }
-    )
+    return _day_response([heartbeats.heartbeat_json(row) for row in rows], span, zone_name)
 
 
 async def day_durations(request: Request) -> JSONResponse:
@@ -207,14 +211,7 @@ async def day_durations(request: Request) -> JSONResponse:
         elif slice_by:
             item[slice_by] = run.slice_value if run.slice_value is not None else durations.UNKNOWN
         data.append(item)
-    return JSONResponse(
-        {
-            "data": data,
-            "start": timeranges.iso(span.start_ms),
-            "end": timeranges.iso(span.end_ms),
-            "timezone": zone_name,
-        }
-    )
+    return _day_response(data, span, zone_name)
 
 
 async def file_experts(request: Request) -> JSONResponse:

@@ -33,7 +33,7 @@ MAX_FUTURE_MS = 3_600_000
 MAX_ENTITY_CHARS = 4096
 MAX_TEXT_CHARS = 1024
 MAX_DEPENDENCIES = 500
-_INT_FIELDS = (
+INT_FIELDS = (
     "lineno",
     "cursorpos",
     "lines",
@@ -43,7 +43,7 @@ _INT_FIELDS = (
     "ai_line_changes",
     "human_line_changes",
 )
-_TEXT_FIELDS = ("project", "branch", "language", "machine", "user_agent")
+TEXT_FIELDS = ("project", "branch", "language", "machine", "user_agent")
 # SQLite integers are 64-bit; anything larger is nonsense from a client, not a line number.
 _INT_LIMIT = 2**53
 
@@ -229,9 +229,9 @@ def normalise(raw: Any, context: RequestContext) -> Heartbeat | list[str]:
         problems.append(f"type: must be one of {', '.join(TYPES)}")
     category = _parse_text("category", raw.get("category"), MAX_TEXT_CHARS, problems) or "coding"
     text = {
-        name: _parse_text(name, raw.get(name), MAX_TEXT_CHARS, problems) for name in _TEXT_FIELDS
+        name: _parse_text(name, raw.get(name), MAX_TEXT_CHARS, problems) for name in TEXT_FIELDS
     }
-    numbers = {name: _parse_int(name, raw.get(name), problems) for name in _INT_FIELDS}
+    numbers = {name: _parse_int(name, raw.get(name), problems) for name in INT_FIELDS}
     is_write = _parse_bool(raw.get("is_write"), problems)
     dependencies = _parse_dependencies(raw.get("dependencies"), problems)
     if problems:

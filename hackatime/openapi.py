@@ -322,17 +322,6 @@ _ERROR_TEXT = {
     429: "Too many failed authentications from this address",
 }
 
-_HEARTBEAT_TEXT = ("project", "branch", "language", "machine", "user_agent")
-_HEARTBEAT_INTS = (
-    "lineno",
-    "cursorpos",
-    "lines",
-    "line_additions",
-    "line_deletions",
-    "project_root_count",
-    "ai_line_changes",
-    "human_line_changes",
-)
 _NULLABLE_STRING = {"type": "string", "nullable": True}
 _STRING_OR_INT = {
     "nullable": True,
@@ -364,9 +353,9 @@ SCHEMAS: dict[str, Schema] = {
             },
             "type": {"type": "string", "enum": list(heartbeats.TYPES)},
             "category": _text(heartbeats.MAX_TEXT_CHARS),
-            **{name: _text(heartbeats.MAX_TEXT_CHARS) for name in _HEARTBEAT_TEXT},
+            **{name: _text(heartbeats.MAX_TEXT_CHARS) for name in heartbeats.TEXT_FIELDS},
             "is_write": {"type": "boolean", "nullable": True},
-            **{name: _STRING_OR_INT for name in _HEARTBEAT_INTS},
+            **{name: _STRING_OR_INT for name in heartbeats.INT_FIELDS},
             "dependencies": {
                 "type": "array",
                 "nullable": True,
