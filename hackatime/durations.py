@@ -9,7 +9,9 @@ matching heartbeats after the rule ran over all of them.
 Each row stores `gap_next_ms`, the gap to the same user's next heartbeat, kept right by
 `relink_after_insert` on every insert. A range's total is then a plain sum over the rows whose
 next heartbeat also falls inside the range: no window function, no pass in Python. The
-window-function form of the rule lives in tests/oracle.py and checks the stored gaps.
+window-function form of the rule lives in tests/oracle.py and checks the stored gaps. Only
+WakaTime's durations (runs of consecutive work, one day at a time) need a window, to find where
+one run ends and the next begins; their lengths still come from the stored gaps.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ class Breakdown:
 # its time, else the distance to the next later time, NULL for the user's latest heartbeat.
 # Affected are the new rows and each new row's predecessor, which now points at it; an
 # offline queue's old heartbeats land between stored ones and take their place the same way.
+# The new rows are found by rowid alone: inside the writer's transaction every id above
+# `after_id` is this batch's, and naming the user would let SQLite walk the user's whole index.
 _RELINK = """
 UPDATE heartbeats AS r SET gap_next_ms = coalesce(
     (SELECT 0 FROM heartbeats s
@@ -79,7 +83,7 @@ UPDATE heartbeats AS r SET gap_next_ms = coalesce(
      WHERE s.user_id = r.user_id AND s.time_ms > r.time_ms) - r.time_ms
 )
 WHERE r.id IN (
-    SELECT n.id FROM heartbeats n WHERE n.id > :after_id AND n.user_id = :user_id
+    SELECT n.id FROM heartbeats n WHERE n.id > :after_id
     UNION
     SELECT coalesce(
         (SELECT max(p.id) FROM heartbeats p
@@ -89,14 +93,14 @@ WHERE r.id IN (
              SELECT max(q.time_ms) FROM heartbeats q
              WHERE q.user_id = n.user_id AND q.time_ms < n.time_ms))
     )
-    FROM heartbeats n WHERE n.id > :after_id AND n.user_id = :user_id
+    FROM heartbeats n WHERE n.id > :after_id
 )
 """
 
 
-async def relink_after_insert(conn: aiosqlite.Connection, user_id: int, after_id: int) -> None:
+async def relink_after_insert(conn: aiosqlite.Connection, after_id: int) -> None:
     """Fix gap_next_ms around the rows just inserted (ids above `after_id`), in one statement."""
-    await conn.execute(_RELINK, {"user_id": user_id, "after_id": after_id})
+    await conn.execute(_RELINK, {"after_id": after_id})
 
 
 def _filter_sql(filters: Filters) -> tuple[str, list[object]]:

@@ -398,7 +398,7 @@ async def store(
         last = await fetch_one(conn, "SELECT max(id) FROM heartbeats")
         last_id_before = (last[0] if last else None) or 0
         await conn.executemany(_INSERT_UNLESS_STORED, rows)
-        await relink_after_insert(conn, user_id, last_id_before)
+        await relink_after_insert(conn, last_id_before)
         batch = orjson.dumps(
             [{column: row[column] for column, _ in _IDENTITY} for row in rows]
         ).decode()
