@@ -58,6 +58,40 @@ CREATE TABLE IF NOT EXISTS heartbeats (
     created_at_ms INTEGER NOT NULL
 );
 
+-- gap_next_ms stays right on every insert, whoever writes: the new row takes the gap to its
+-- successor in (time_ms, id) order (0 when a later row shares its time, NULL when it is the
+-- user's latest), and its predecessor now points at it. Offline queues replay old heartbeats,
+-- so a new row can land anywhere in a user's history. Reads rely on this: see durations.py.
+-- The first trigger only fires for a row landing before others: a live heartbeat is the latest
+-- and keeps its NULL.
+CREATE TRIGGER IF NOT EXISTS heartbeats_gap_of_new_row AFTER INSERT ON heartbeats
+WHEN EXISTS (
+    SELECT 1 FROM heartbeats s
+    WHERE s.user_id = NEW.user_id AND s.time_ms >= NEW.time_ms AND s.id <> NEW.id
+)
+BEGIN
+    UPDATE heartbeats SET gap_next_ms = coalesce(
+        (SELECT 0 FROM heartbeats s
+         WHERE s.user_id = NEW.user_id AND s.time_ms = NEW.time_ms AND s.id > NEW.id LIMIT 1),
+        (SELECT min(s.time_ms) FROM heartbeats s
+         WHERE s.user_id = NEW.user_id AND s.time_ms > NEW.time_ms) - NEW.time_ms
+    )
+    WHERE id = NEW.id;
+END;
+
+CREATE TRIGGER IF NOT EXISTS heartbeats_gap_of_predecessor AFTER INSERT ON heartbeats
+BEGIN
+    UPDATE heartbeats SET gap_next_ms = NEW.time_ms - time_ms
+    WHERE id = coalesce(
+        (SELECT max(p.id) FROM heartbeats p
+         WHERE p.user_id = NEW.user_id AND p.time_ms = NEW.time_ms AND p.id < NEW.id),
+        (SELECT max(p.id) FROM heartbeats p
+         WHERE p.user_id = NEW.user_id AND p.time_ms = (
+             SELECT max(q.time_ms) FROM heartbeats q
+             WHERE q.user_id = NEW.user_id AND q.time_ms < NEW.time_ms))
+    );
+END;
+
 -- Every read is one user's time range. Carrying gap_next_ms, project and language makes the
 -- index cover totals and the default stats (languages, projects) without touching the table.
 CREATE INDEX IF NOT EXISTS heartbeats_user_time

@@ -49,7 +49,9 @@ async def post_heartbeats(request: Request) -> JSONResponse:
         result = heartbeats.normalise(body, context)
         if isinstance(result, list):
             raise BadRequest("; ".join(result))
-        ((heartbeat_id, stored),) = await heartbeats.store(database(request), user.id, [result])
+        db = database(request)
+        (stored,) = await heartbeats.store(db, user.id, [result])
+        (heartbeat_id,) = await heartbeats.stored_ids(db, user.id, [stored])
         return JSONResponse(
             {"data": heartbeats.heartbeat_json(stored, id=heartbeat_id, user_id=user.id)},
             status_code=202,

@@ -6,12 +6,13 @@ timeout). A gap is credited to the *earlier* heartbeat of its pair, so every spl
 project, language, …) sums exactly to the total, and a filter keeps the gaps credited to the
 matching heartbeats after the rule ran over all of them.
 
-Each row stores `gap_next_ms`, the gap to the same user's next heartbeat, kept right by
-`relink_after_insert` on every insert. A range's total is then a plain sum over the rows whose
-next heartbeat also falls inside the range: no window function, no pass in Python. The
-window-function form of the rule lives in tests/oracle.py and checks the stored gaps. Only
-WakaTime's durations (runs of consecutive work, one day at a time) need a window, to find where
-one run ends and the next begins; their lengths still come from the stored gaps.
+Each row stores `gap_next_ms`, the gap to the same user's next heartbeat, kept right on every
+insert by the `heartbeats_gap_of_*` triggers in schema.sql, so that no writer can forget it. A
+range's total is then a plain sum over the rows whose next heartbeat also falls inside the
+range: no window function, no pass in Python. The window-function form of the rule lives in
+tests/oracle.py and checks the stored gaps. Only WakaTime's durations (runs of consecutive
+work, one day at a time) need a window, to find where one run ends and the next begins; their
+lengths still come from the stored gaps.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import aiosqlite
 import orjson
 
 from hackatime.db import Database
@@ -67,40 +67,6 @@ class Breakdown:
     total_ms: int = 0
     # dimension -> [(name, ms)], largest first, names with no time left out
     splits: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-
-
-# Each affected row's gap to its successor in (time_ms, id) order: 0 when a later row shares
-# its time, else the distance to the next later time, NULL for the user's latest heartbeat.
-# Affected are the new rows and each new row's predecessor, which now points at it; an
-# offline queue's old heartbeats land between stored ones and take their place the same way.
-# The new rows are found by rowid alone: inside the writer's transaction every id above
-# `after_id` is this batch's, and naming the user would let SQLite walk the user's whole index.
-_RELINK = """
-UPDATE heartbeats AS r SET gap_next_ms = coalesce(
-    (SELECT 0 FROM heartbeats s
-     WHERE s.user_id = r.user_id AND s.time_ms = r.time_ms AND s.id > r.id LIMIT 1),
-    (SELECT min(s.time_ms) FROM heartbeats s
-     WHERE s.user_id = r.user_id AND s.time_ms > r.time_ms) - r.time_ms
-)
-WHERE r.id IN (
-    SELECT n.id FROM heartbeats n WHERE n.id > :after_id
-    UNION
-    SELECT coalesce(
-        (SELECT max(p.id) FROM heartbeats p
-         WHERE p.user_id = n.user_id AND p.time_ms = n.time_ms AND p.id < n.id),
-        (SELECT max(p.id) FROM heartbeats p
-         WHERE p.user_id = n.user_id AND p.time_ms = (
-             SELECT max(q.time_ms) FROM heartbeats q
-             WHERE q.user_id = n.user_id AND q.time_ms < n.time_ms))
-    )
-    FROM heartbeats n WHERE n.id > :after_id
-)
-"""
-
-
-async def relink_after_insert(conn: aiosqlite.Connection, after_id: int) -> None:
-    """Fix gap_next_ms around the rows just inserted (ids above `after_id`), in one statement."""
-    await conn.execute(_RELINK, {"after_id": after_id})
 
 
 def _filter_sql(filters: Filters) -> tuple[str, list[object]]:

@@ -7,10 +7,11 @@ duplicates and keeping each row's `gap_next_ms` right (see durations.py).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -18,7 +19,6 @@ import aiosqlite
 import orjson
 
 from hackatime.db import Database, fetch_one
-from hackatime.durations import relink_after_insert
 from hackatime.languages import language_for_entity
 from hackatime.timeranges import iso
 
@@ -87,6 +87,7 @@ def machine_from_header(value: str | None) -> str | None:
     return unquote_plus(value).strip() or None if value else None
 
 
+@functools.lru_cache(maxsize=256)
 def parse_user_agent(user_agent: str | None) -> tuple[str | None, str | None]:
     """Editor and operating system from a WakaTime user agent.
 
@@ -367,8 +368,13 @@ async def _user_agent_id(
     return known[user_agent]
 
 
+def _fields(heartbeat: Heartbeat) -> dict[str, Any]:
+    # A shallow copy: dataclasses.asdict deep-copies every value, a third of ingest's time.
+    return dict(vars(heartbeat))
+
+
 def _row(user_id: int, heartbeat: Heartbeat, created_at_ms: int) -> dict[str, Any]:
-    row = asdict(heartbeat)
+    row = _fields(heartbeat)
     row["user_id"] = user_id
     row["created_at_ms"] = created_at_ms
     row["is_write"] = None if heartbeat.is_write is None else int(heartbeat.is_write)
@@ -378,15 +384,13 @@ def _row(user_id: int, heartbeat: Heartbeat, created_at_ms: int) -> dict[str, An
     return row
 
 
-async def store(
-    db: Database, user_id: int, heartbeats: list[Heartbeat]
-) -> list[tuple[int, Heartbeat]]:
-    """Write a batch in one transaction; returns each heartbeat's id and stored form.
+async def store(db: Database, user_id: int, heartbeats: list[Heartbeat]) -> list[Heartbeat]:
+    """Write a batch in one transaction; returns each heartbeat as stored (placeholders
+    resolved).
 
-    A heartbeat identical to a stored one is not stored again (offline queues resend whole
-    batches) and answers with the stored one's id. Placeholders come back resolved. The caller
-    may acknowledge only after this returns, i.e. after COMMIT. A batch costs a handful of
-    statements whatever its size: ingest speed on a Pi is bound by round trips, not rows.
+    A heartbeat identical to a stored one is not stored again: offline queues resend whole
+    batches. The caller may acknowledge only after this returns, i.e. after COMMIT. A batch
+    costs a few statements whatever its size: ingest on a Pi is bound by round trips, not rows.
     """
     created_at_ms = int(time.time() * 1000)
     user_agent_ids: dict[str, int] = {}
@@ -395,16 +399,25 @@ async def store(
         rows = [_row(user_id, heartbeat, created_at_ms) for heartbeat in resolved]
         for row, heartbeat in zip(rows, resolved, strict=True):
             row["user_agent_id"] = await _user_agent_id(conn, heartbeat.user_agent, user_agent_ids)
-        last = await fetch_one(conn, "SELECT max(id) FROM heartbeats")
-        last_id_before = (last[0] if last else None) or 0
         await conn.executemany(_INSERT_UNLESS_STORED, rows)
-        await relink_after_insert(conn, last_id_before)
-        batch = orjson.dumps(
-            [{column: row[column] for column, _ in _IDENTITY} for row in rows]
-        ).decode()
-        async with conn.execute(_STORED_IDS, {"user_id": user_id, "batch": batch}) as cursor:
-            ids = [row[0] for row in await cursor.fetchall()]
-    return list(zip(ids, resolved, strict=True))
+    return resolved
+
+
+async def stored_ids(db: Database, user_id: int, heartbeats: list[Heartbeat]) -> list[int | None]:
+    """The id each stored heartbeat has (the first one, for a resent duplicate)."""
+    batch = [
+        {column: _identity_value(heartbeat, column) for column, _ in _IDENTITY}
+        for heartbeat in heartbeats
+    ]
+    rows = await db.fetch_all(
+        _STORED_IDS, {"user_id": user_id, "batch": orjson.dumps(batch).decode()}
+    )
+    return [row[0] for row in rows]
+
+
+def _identity_value(heartbeat: Heartbeat, column: str) -> Any:
+    value = getattr(heartbeat, column)
+    return int(value) if isinstance(value, bool) else value
 
 
 def dependencies_list(stored: str | None) -> list[str]:
@@ -414,7 +427,7 @@ def dependencies_list(stored: str | None) -> list[str]:
 
 def heartbeat_json(heartbeat: Heartbeat | dict[str, Any], **extra: Any) -> dict[str, Any]:
     """The API shape of a heartbeat: time in epoch seconds, like WakaTime's."""
-    data = asdict(heartbeat) if isinstance(heartbeat, Heartbeat) else dict(heartbeat)
+    data = _fields(heartbeat) if isinstance(heartbeat, Heartbeat) else dict(heartbeat)
     time_ms = data.pop("time_ms")
     data.pop("gap_next_ms", None)
     data.pop("user_id", None)

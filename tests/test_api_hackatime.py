@@ -208,7 +208,8 @@ class Seeded:
 
 
 async def store(db: Database, account: Account, beats: list[Heartbeat]) -> list[int]:
-    return [heartbeat_id for heartbeat_id, _ in await heartbeats.store(db, account.user.id, beats)]
+    stored = await heartbeats.store(db, account.user.id, beats)
+    return await heartbeats.stored_ids(db, account.user.id, stored)
 
 
 @pytest.fixture
@@ -1503,7 +1504,9 @@ async def _check_scenario(scenario: Scenario) -> None:
                 batch = [
                     scenario.beats[index] for index in order[first : first + scenario.batch_size]
                 ]
-                for heartbeat_id, stored in await heartbeats.store(db, user.id, batch):
+                resolved = await heartbeats.store(db, user.id, batch)
+                ids = await heartbeats.stored_ids(db, user.id, resolved)
+                for heartbeat_id, stored in zip(ids, resolved, strict=True):
                     fields = {
                         "project": stored.project,
                         "language": stored.language,

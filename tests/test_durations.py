@@ -63,12 +63,19 @@ def bucket(start_s: float, end_s: float) -> Bucket:
 EXAMPLE = [hb(0, "A"), hb(30, "B"), hb(60, "A"), hb(90, "B"), hb(400, "A")]
 
 
+async def store_with_ids(
+    db: Database, user_id: int, items: Sequence[Heartbeat]
+) -> list[tuple[int | None, Heartbeat]]:
+    stored = await heartbeats.store(db, user_id, list(items))
+    return list(zip(await heartbeats.stored_ids(db, user_id, stored), stored, strict=True))
+
+
 async def store_each(db: Database, user_id: int, items: Sequence[Heartbeat]) -> list[int]:
     """Store heartbeats one batch each, in the order given; returns their ids."""
     ids = []
     for item in items:
-        ((heartbeat_id, _),) = await heartbeats.store(db, user_id, [item])
-        ids.append(heartbeat_id)
+        (stored,) = await heartbeats.store(db, user_id, [item])
+        ids.extend(await heartbeats.stored_ids(db, user_id, [stored]))
     return ids
 
 
@@ -308,13 +315,14 @@ async def test_out_of_order_insert_relinks_its_neighbours(db: Database, alice: A
 
 
 async def test_duplicates_change_nothing(db: Database, alice: Account) -> None:
-    first = await heartbeats.store(db, alice.user.id, EXAMPLE)
+    first = await store_with_ids(db, alice.user.id, EXAMPLE)
     before = stored_gaps(db.path, alice.user.id)
     # A resent batch, and a batch that repeats one heartbeat within itself.
-    again = await heartbeats.store(db, alice.user.id, EXAMPLE)
-    twice = await heartbeats.store(db, alice.user.id, [EXAMPLE[2], EXAMPLE[2]])
+    again = await store_with_ids(db, alice.user.id, EXAMPLE)
+    twice = await store_with_ids(db, alice.user.id, [EXAMPLE[2], EXAMPLE[2]])
     assert [i for i, _ in again] == [i for i, _ in first]
     assert [i for i, _ in twice] == [first[2][0]] * 2
+    assert await db.fetch_value("SELECT count(*) FROM heartbeats") == len(EXAMPLE)
     assert stored_gaps(db.path, alice.user.id) == before
     result = await durations.breakdown(db, alice.user.id, EVERYTHING, timeout_ms=TIMEOUT_MS)
     assert result.total_ms == 210_000
@@ -452,7 +460,7 @@ async def check_scenario(path: Path, scenario: Scenario) -> None:
                 items = [item for owner, item in batch if owner == user]
                 if not items:
                     continue
-                stored = await heartbeats.store(db, user_ids[user], items)
+                stored = await store_with_ids(db, user_ids[user], items)
                 assert len(stored) == len(items)
                 for item, (heartbeat_id, resolved) in zip(items, stored, strict=True):
                     assert resolved == item
