@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint format
+.PHONY: install run test lint format bench
 
 install: $(VENV)/.installed
 
@@ -23,6 +23,11 @@ lint: install
 
 test: lint
 	$(BIN)/python -m pytest
+
+# BENCH_N=100000 make bench for a quick run; the default 1,000,000 takes a few minutes.
+BENCH_N ?= 1000000
+bench: install
+	BENCH_N=$(BENCH_N) $(BIN)/python -m bench
 
 format: install
 	$(BIN)/ruff check --fix .
