@@ -69,17 +69,49 @@ class Breakdown:
     splits: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
-def _filter_sql(filters: Filters) -> tuple[str, list[object]]:
-    clauses, params = [], []
+def _filter_sql(filters: Filters) -> tuple[str, dict[str, object]]:
+    clauses, params = [], {}
     for name, values in filters.items():
         if not values:
             continue
         column = FILTER_COLUMNS[name]
-        clauses.append(
-            f" AND coalesce(h.{column}, '{UNKNOWN}') IN ({', '.join('?' * len(values))})"
-        )
-        params.extend(values)
+        names = [f"{name}_{index}" for index in range(len(values))]
+        placeholders = ", ".join(f":{key}" for key in names)
+        clauses.append(f" AND coalesce(h.{column}, '{UNKNOWN}') IN ({placeholders})")
+        params.update(zip(names, values, strict=True))
     return "".join(clauses), params
+
+
+def _in_buckets(
+    buckets: Sequence[Bucket], join: str = ""
+) -> tuple[str, str, str, dict[str, object]]:
+    """The rule's row selection: the CTE, the FROM clause (with `join` after the heartbeats),
+    the bucket index and their params.
+
+    A row counts in a bucket when both it and its successor lie inside: that is the whole rule
+    on the read side. Several buckets travel as one JSON parameter, unpacked once into a small
+    table (MATERIALIZED, not once per heartbeat row); a single bucket needs no table at all.
+    """
+    if len(buckets) == 1:
+        rule = _RULE.format(start=":start_ms", end=":end_ms")
+        (bucket,) = buckets
+        params = {"start_ms": bucket.start_ms, "end_ms": bucket.end_ms}
+        return "", f"heartbeats h{join} WHERE {rule}", "0", params
+    cte = (
+        "WITH buckets(idx, start_ms, end_ms) AS MATERIALIZED ("
+        " SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]')"
+        " FROM json_each(:buckets)) "
+    )
+    rule = _RULE.format(start="b.start_ms", end="b.end_ms")
+    ranges = orjson.dumps([[bucket.start_ms, bucket.end_ms] for bucket in buckets]).decode()
+    source = f"buckets b JOIN heartbeats h ON {rule}{join} WHERE 1 = 1"
+    return cte, source, "b.idx", {"buckets": ranges}
+
+
+_RULE = (
+    "h.user_id = :user_id AND h.time_ms >= {start} AND h.time_ms < {end}"
+    " AND h.time_ms + h.gap_next_ms < {end}"
+)
 
 
 def breakdown_query(
@@ -88,7 +120,7 @@ def breakdown_query(
     dimensions: Sequence[str],
     timeout_ms: int,
     filters: Filters,
-) -> tuple[str, list[object]]:
+) -> tuple[str, dict[str, object]]:
     """SQL for the rule over each bucket, grouped by bucket and the requested dimensions.
 
     Grouping by all dimensions at once reads the rows a single time; the few groups that come
@@ -98,31 +130,13 @@ def breakdown_query(
     select = "".join(f", {column}" for column in columns)
     group = "".join(f", {index + 2}" for index in range(len(columns)))
     where, filter_params = _filter_sql(filters)
+    cte, source, index, bucket_params = _in_buckets(buckets)
     sql = (
-        f"{_BUCKETS_CTE}"
-        f" SELECT b.idx{select}, sum(min(h.gap_next_ms, ?))"
-        f" FROM {_BUCKET_JOIN}"
-        f" WHERE 1 = 1{where}"
-        f" GROUP BY 1{group}"
+        f"{cte}SELECT {index}{select}, sum(min(h.gap_next_ms, :timeout_ms))"
+        f" FROM {source}{where} GROUP BY 1{group}"
     )
-    return sql, [_bucket_json(buckets), timeout_ms, user_id, *filter_params]
-
-
-# The buckets travel as one JSON parameter, so any number of them is a single query.
-_BUCKETS_CTE = (
-    "WITH buckets(idx, start_ms, end_ms) AS ("
-    " SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
-)
-# The rule itself: a row counts in a bucket when both it and its successor lie inside.
-_BUCKET_JOIN = (
-    "buckets b JOIN heartbeats h"
-    " ON h.user_id = ? AND h.time_ms >= b.start_ms AND h.time_ms < b.end_ms"
-    " AND h.time_ms + h.gap_next_ms < b.end_ms"
-)
-
-
-def _bucket_json(buckets: Sequence[Bucket]) -> str:
-    return orjson.dumps([[bucket.start_ms, bucket.end_ms] for bucket in buckets]).decode()
+    params = {"user_id": user_id, "timeout_ms": timeout_ms, **bucket_params, **filter_params}
+    return sql, params
 
 
 async def breakdowns(
@@ -214,14 +228,14 @@ async def dependency_splits(
     """Time per dependency in each bucket: a heartbeat's gap is credited to each of its
     dependencies, so unlike the other splits these need not add up to the total."""
     where, filter_params = _filter_sql(filters or {})
+    cte, source, index, bucket_params = _in_buckets(buckets, " JOIN json_each(h.dependencies) d")
     sql = (
-        f"{_BUCKETS_CTE}"
-        " SELECT b.idx, d.value, sum(min(h.gap_next_ms, ?))"
-        f" FROM {_BUCKET_JOIN}, json_each(h.dependencies) d"
-        f" WHERE h.dependencies IS NOT NULL{where}"
-        " GROUP BY 1, 2"
+        f"{cte}SELECT {index}, d.value, sum(min(h.gap_next_ms, :timeout_ms))"
+        f" FROM {source} AND h.dependencies IS NOT NULL{where} GROUP BY 1, 2"
     )
-    rows = await db.fetch_all(sql, [_bucket_json(buckets), timeout_ms, user_id, *filter_params])
+    rows = await db.fetch_all(
+        sql, {"user_id": user_id, "timeout_ms": timeout_ms, **bucket_params, **filter_params}
+    )
     sums: list[defaultdict[str, int]] = [defaultdict(int) for _ in buckets]
     for index, name, milliseconds in rows:
         sums[index][name] += milliseconds

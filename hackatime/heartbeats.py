@@ -11,6 +11,7 @@ import functools
 import math
 import re
 import time
+import weakref
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote_plus
@@ -356,6 +357,11 @@ _USER_AGENT_ID = (
 )
 
 
+# Per database, the ids of user agents already stored: rows of user_agents are never changed
+# or removed, so a batch from a known editor needs no lookup.
+_USER_AGENT_IDS: weakref.WeakKeyDictionary[Database, dict[str, int]] = weakref.WeakKeyDictionary()
+
+
 async def _user_agent_id(
     conn: aiosqlite.Connection, user_agent: str | None, known: dict[str, int]
 ) -> int | None:
@@ -393,13 +399,17 @@ async def store(db: Database, user_id: int, heartbeats: list[Heartbeat]) -> list
     costs a few statements whatever its size: ingest on a Pi is bound by round trips, not rows.
     """
     created_at_ms = int(time.time() * 1000)
-    user_agent_ids: dict[str, int] = {}
+    known = _USER_AGENT_IDS.setdefault(db, {})
+    # New user agents are remembered only once their transaction has committed: a rolled-back
+    # id would point nowhere.
+    learned = dict(known)
     async with db.transaction() as conn:
         resolved = await _resolve_placeholders(conn, user_id, heartbeats)
         rows = [_row(user_id, heartbeat, created_at_ms) for heartbeat in resolved]
         for row, heartbeat in zip(rows, resolved, strict=True):
-            row["user_agent_id"] = await _user_agent_id(conn, heartbeat.user_agent, user_agent_ids)
+            row["user_agent_id"] = await _user_agent_id(conn, heartbeat.user_agent, learned)
         await conn.executemany(_INSERT_UNLESS_STORED, rows)
+    known.update(learned)
     return resolved
 
 

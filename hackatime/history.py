@@ -19,8 +19,8 @@ _FROM = "heartbeats h LEFT JOIN user_agents ua ON ua.id = h.user_agent_id"
 # Pages walk (time_ms, id) order, so heartbeats sharing a timestamp are neither lost nor repeated.
 _PAGE = f"""
 SELECT {_COLUMNS} FROM {_FROM}
-WHERE h.user_id = :user_id AND h.time_ms >= :start_ms AND h.time_ms < :end_ms
-  AND h.time_ms >= :after_time AND (h.time_ms > :after_time OR h.id > :after_id)
+WHERE h.user_id = :user_id AND h.time_ms >= max(:start_ms, :after_time) AND h.time_ms < :end_ms
+  AND (h.time_ms > :after_time OR h.id > :after_id)
 ORDER BY h.time_ms, h.id
 LIMIT :limit
 """
@@ -78,11 +78,15 @@ async def most_recent(
 
 
 async def time_span(db: Database, user_id: int) -> tuple[int, int] | None:
-    """The first and last heartbeat times of a user, from the index alone."""
-    row = await db.fetch_one(
-        "SELECT min(time_ms), max(time_ms) FROM heartbeats WHERE user_id = ?", (user_id,)
+    """The first and last heartbeat times of a user: one index probe each (asked together,
+    SQLite reads every entry in between)."""
+    first = await db.fetch_value(
+        "SELECT min(time_ms) FROM heartbeats WHERE user_id = ?", (user_id,)
     )
-    return None if row is None or row[0] is None else (row[0], row[1])
+    if first is None:
+        return None
+    last = await db.fetch_value("SELECT max(time_ms) FROM heartbeats WHERE user_id = ?", (user_id,))
+    return first, last
 
 
 @dataclass(frozen=True)
