@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route
 
-from hackatime import api_goals, api_hackatime, api_wakatime, api_wakatime_stats, users
+from hackatime import api_goals, api_hackatime, api_wakatime, api_wakatime_stats, logs, users
 from hackatime.config import Settings, load_settings
 from hackatime.db import Database
 from hackatime.openapi import openapi_endpoint
@@ -25,6 +25,7 @@ WAKATIME_ROUTES = api_wakatime.routes + api_wakatime_stats.routes + api_goals.ro
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
+    logs.redact_access_log()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -9,14 +9,12 @@ from zoneinfo import ZoneInfo
 import orjson
 from starlette.requests import Request
 
-from hackatime import timeranges
+from hackatime import timeranges, users
 from hackatime.auth import authenticate
 from hackatime.config import Settings
 from hackatime.db import Database, integer_id
 from hackatime.errors import BadRequest, Forbidden, PayloadTooLarge, TooManyRequests, Unauthorized
 from hackatime.users import User, set_detected_timezone
-
-SELF_ALIASES = ("current", "my")
 
 
 def database(request: Request) -> Database:
@@ -58,7 +56,7 @@ async def caller(request: Request) -> User:
 def require_self(request: Request, user: User) -> None:
     """`{user}` in WakaTime paths: `current`, or the caller's own name or id; others get 403."""
     named = request.path_params.get("user", "current")
-    if named in SELF_ALIASES or named == user.username or named == str(user.id):
+    if named in users.SELF_ALIASES or named == user.username or named == str(user.id):
         return
     raise Forbidden("You can only access your own data")
 

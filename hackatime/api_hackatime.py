@@ -44,10 +44,18 @@ def _trust_factor(user: users.User) -> dict[str, Any]:
     return {"trust_level": user.trust_level, "trust_value": user.trust_value}
 
 
-async def _target(request: Request, viewer: users.User, ident: str) -> users.User:
-    target = viewer if ident == "my" else await users.find_user(database(request), ident)
+async def _named_user(request: Request, viewer: users.User, ident: str) -> users.User:
+    """A user named in a path: `my` (or `current`) is the caller; 404 when nobody matches."""
+    if ident in users.SELF_ALIASES:
+        return viewer
+    target = await users.find_user(database(request), ident)
     if target is None:
         raise NotFound("User not found")
+    return target
+
+
+async def _target(request: Request, viewer: users.User, ident: str) -> users.User:
+    target = await _named_user(request, viewer, ident)
     if not users.may_view_stats(viewer, target):
         raise Forbidden("This user's stats are private")
     return target
@@ -274,10 +282,7 @@ async def lookup_slack_uid(request: Request) -> JSONResponse:
 
 async def trust_factor(request: Request) -> JSONResponse:
     viewer = await caller(request)
-    ident = request.path_params["username"]
-    target = viewer if ident == "my" else await users.find_user(database(request), ident)
-    if target is None:
-        raise NotFound("User not found")
+    target = await _named_user(request, viewer, request.path_params["username"])
     return JSONResponse(_trust_factor(target))
 
 

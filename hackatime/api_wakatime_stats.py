@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.routing import Route
@@ -40,7 +41,7 @@ def _filters(request: Request) -> dict[str, list[str]]:
     return {"project": [project] if project else [], "branch": query_list(request, "branches")}
 
 
-def _summary_dates(request: Request, today: date, tz: Any) -> tuple[date, date]:
+def _summary_dates(request: Request, today: date, tz: ZoneInfo) -> tuple[date, date]:
     named = request.query_params.get("range")
     if named:
         return timeranges.summary_range_dates(named, today)
@@ -56,12 +57,10 @@ def _summary_dates(request: Request, today: date, tz: Any) -> tuple[date, date]:
     return first, last
 
 
-def _date_param(value: str, name: str, today: date, tz: Any) -> date:
-    # WakaTime's clients also send `today` and ISO datetimes here.
+def _date_param(value: str, name: str, today: date, tz: ZoneInfo) -> date:
+    # WakaTime's clients also send `today`, ISO datetimes and epoch seconds here.
     if value.strip().lower() == "today":
         return today
-    if len(value.strip()) == 10:
-        return timeranges.parse_date(value, name)
     return timeranges.local_date(timeranges.parse_moment(value, tz, name), tz)
 
 
@@ -124,7 +123,7 @@ async def user_summaries(request: Request) -> JSONResponse:
     )
 
 
-async def _first_day(request: Request, user: users.User, tz: Any) -> date | None:
+async def _first_day(request: Request, user: users.User, tz: ZoneInfo) -> date | None:
     span = await history.time_span(database(request), user.id)
     return None if span is None else timeranges.local_date(span[0], tz)
 

@@ -1,4 +1,5 @@
-"""The `hackatime` command: serve, and manage users. Thin over the domain modules."""
+"""The `hackatime` command: serve, back up, and manage users and goals. Thin over the domain
+modules."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 
     user.add_parser("list", parents=[common], help="list users")
 
-    key = user.add_parser("key", parents=[common], help="show how to get a user's API key")
+    key = user.add_parser("key", parents=[common], help="replace a user's API key (--rotate)")
     key.add_argument("name")
     key.add_argument("--rotate", action="store_true", help="make a new key; the old one stops")
     backup = commands.add_parser(
@@ -94,6 +95,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     creates_database = (args.command, args.action) == ("user", "add")
     if not creates_database and not settings.db_path.exists():
         parser.error(f"no database at {settings.db_path} (start the server or add a user first)")
+    if creates_database:
+        # Checked before the database is opened, so a bad name leaves no new file behind.
+        problems = users.validate_fields(
+            username=args.name, email=args.email, timezone=args.timezone
+        )
+        if problems:
+            parser.error("; ".join(problems))
     try:
         return asyncio.run(_with_db(settings, lambda db: handler(db, args)))
     except users.UserError as error:

@@ -58,11 +58,14 @@ class Database:
         for reader in readers:
             await reader.close()
         self._readers = None
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            # Folding the WAL back leaves a single self-contained file behind.
-            await writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            await writer.close()
+        if self._writer is not None:
+            # Under the lock, so no transaction is cut short; folding the WAL back leaves a
+            # single self-contained file behind.
+            async with self._write_lock:
+                writer, self._writer = self._writer, None
+                if writer is not None:
+                    await writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    await writer.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -212,7 +212,8 @@ def _parse_dependencies(value: Any, problems: list[str]) -> tuple[str, ...] | No
     if len(value) > MAX_DEPENDENCIES or any(len(item) > MAX_TEXT_CHARS for item in value):
         problems.append(f"dependencies: at most {MAX_DEPENDENCIES} of {MAX_TEXT_CHARS} characters")
         return None
-    return tuple(item.strip() for item in value if item.strip()) or None
+    # Each dependency once: its time is the heartbeat's, credited once per name.
+    return tuple(dict.fromkeys(item.strip() for item in value if item.strip())) or None
 
 
 def normalise(raw: Any, context: RequestContext) -> Heartbeat | list[str]:
@@ -236,11 +237,14 @@ def normalise(raw: Any, context: RequestContext) -> Heartbeat | list[str]:
     numbers = {name: _parse_int(name, raw.get(name), problems) for name in INT_FIELDS}
     is_write = _parse_bool(raw.get("is_write"), problems)
     dependencies = _parse_dependencies(raw.get("dependencies"), problems)
+    # The request's headers stand in for missing fields and obey the same bounds.
+    header_agent = _parse_text("User-Agent header", context.user_agent, MAX_TEXT_CHARS, problems)
+    header_machine = _parse_text("X-Machine-Name header", context.machine, MAX_TEXT_CHARS, problems)
     if problems:
         return problems
     assert entity is not None
     assert time_ms is not None
-    user_agent = text.pop("user_agent") or context.user_agent
+    user_agent = text.pop("user_agent") or header_agent
     editor, operating_system = parse_user_agent(user_agent)
     language = text.pop("language")
     if language is None and kind == "file":
@@ -255,7 +259,7 @@ def normalise(raw: Any, context: RequestContext) -> Heartbeat | list[str]:
         language=language,
         editor=editor,
         operating_system=operating_system,
-        machine=context.machine or text["machine"],
+        machine=header_machine or text["machine"],
         is_write=is_write,
         dependencies=dependencies,
         user_agent=user_agent,

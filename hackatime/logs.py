@@ -31,6 +31,13 @@ class RedactApiKeys(logging.Filter):
         return True
 
 
+def redact_access_log() -> None:
+    """Hide keys from uvicorn's access log, however the app is served; once per process."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(existing, RedactApiKeys) for existing in access.filters):
+        access.addFilter(RedactApiKeys())
+
+
 def configure() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
-    logging.getLogger("uvicorn.access").addFilter(RedactApiKeys())
+    redact_access_log()

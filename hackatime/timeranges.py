@@ -80,6 +80,11 @@ def parse_date(value: str, parameter: str) -> date:
     return day
 
 
+def _is_date(text: str) -> bool:
+    text = text.strip()
+    return len(text) == 10 and text[4:5] == "-"
+
+
 def parse_moment(value: str, tz: ZoneInfo, parameter: str, *, end: bool = False) -> int:
     """A date, an ISO 8601 datetime or epoch seconds, as UTC milliseconds.
 
@@ -87,7 +92,7 @@ def parse_moment(value: str, tz: ZoneInfo, parameter: str, *, end: bool = False)
     local midnight): end dates are inclusive. A datetime without an offset is local time.
     """
     text = value.strip()
-    if len(text) == 10 and text[4:5] == "-":
+    if _is_date(text):
         day = parse_date(text, parameter)
         return day_start_ms(day + timedelta(days=1) if end else day, tz)
     try:
@@ -127,9 +132,10 @@ def resolve_range(
 ) -> TimeRange:
     start_ms = parse_moment(start, tz, start_name) if start else default_start_ms
     end_ms = parse_moment(end, tz, end_name, end=True) if end else default_end_ms
-    # Compare with the start of an end date, not the end of it: "from the 9th to the 8th" is
-    # backwards even though the 8th ends when the 9th starts.
-    if end and start_ms > parse_moment(end, tz, end_name):
+    # An end date runs to the end of its day, so "from the 9th to the 8th" meets at midnight:
+    # backwards all the same. Two equal moments are an empty range.
+    end_is_date = bool(end) and _is_date(end or "")
+    if start_ms > end_ms or (end_is_date and start_ms >= end_ms):
         raise BadRequest(f"{start_name}: after {end_name}")
     return TimeRange(start_ms, end_ms, tz)
 

@@ -14,7 +14,7 @@ TRUST_LEVELS = {"yellow": 0, "red": 1, "green": 2}
 TRUST_NAMES = {value: name for name, value in TRUST_LEVELS.items()}
 
 # `current` and `my` stand for the caller in URLs; all-digit names would read as user ids.
-_RESERVED_NAMES = {"current", "my"}
+SELF_ALIASES = ("current", "my")
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
@@ -90,7 +90,7 @@ def validate_fields(
 ) -> list[str]:
     problems = []
     if username is not None and (
-        not _USERNAME.fullmatch(username) or username.isdigit() or username in _RESERVED_NAMES
+        not _USERNAME.fullmatch(username) or username.isdigit() or username in SELF_ALIASES
     ):
         problems.append(
             f"username {username!r} must be 1-64 letters, digits, '.', '_' or '-', "

@@ -1096,6 +1096,7 @@ async def test_trust_factor(
     assert await get_ok(client, "/api/v1/users/alice/trust_factor", bob) == expected
     assert await get_ok(client, f"/api/v1/users/{alice.user.id}/trust_factor", bob) == expected
     assert await get_ok(client, "/api/v1/users/my/trust_factor", alice) == expected
+    assert await get_ok(client, "/api/v1/users/current/trust_factor", alice) == expected
 
 
 async def test_trust_factor_unknown_user(client: httpx.AsyncClient, alice: Account) -> None:

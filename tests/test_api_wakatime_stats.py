@@ -367,6 +367,27 @@ async def test_summaries_start_end(
 
 
 @pytest.mark.parametrize("base", API_BASES)
+async def test_summaries_take_epoch_seconds_and_datetimes(
+    client: httpx.AsyncClient, db: Database, alice: Account, base: str
+) -> None:
+    zone = midday_zone()
+    await set_zone(db, alice, zone)
+    today = local_today(zone)
+    two_days_ago_noon = day_start_ms(today - timedelta(days=2), zone) + 12 * 3_600_000
+
+    body = await get_json(
+        client,
+        alice,
+        f"{base}/users/current/summaries",
+        {"start": str(two_days_ago_noon // 1000), "end": f"{today.isoformat()}T00:30:00"},
+    )
+
+    assert [day["range"]["date"] for day in body["data"]] == [
+        (today - timedelta(days=n)).isoformat() for n in (2, 1, 0)
+    ]
+
+
+@pytest.mark.parametrize("base", API_BASES)
 @pytest.mark.parametrize(
     ("day", "zone", "total", "range_start"),
     [

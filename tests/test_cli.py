@@ -546,3 +546,13 @@ def test_entry_point_exits_2_on_bad_arguments(
     assert says in run.err
     assert run.out == ""
     assert user_rows(db_path) == []
+
+
+def test_a_rejected_user_add_creates_no_database(
+    capsys: pytest.CaptureFixture[str], db_path: Path
+) -> None:
+    run = cli(capsys, "user", "add", "bad name!", "--db", str(db_path))
+
+    assert run.status == 2
+    assert "username" in run.err
+    assert not db_path.exists()

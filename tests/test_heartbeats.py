@@ -408,3 +408,27 @@ def test_machine(
 )
 def test_machine_from_header(header: str | None, expected: str | None) -> None:
     assert machine_from_header(header) == expected
+
+
+def test_a_repeated_dependency_is_kept_once() -> None:
+    heartbeat = normalise(
+        {"entity": "a.py", "time": T, "dependencies": ["os", "sys", "os"]}, context()
+    )
+    assert isinstance(heartbeat, Heartbeat)
+    assert heartbeat.dependencies == ("os", "sys")
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "machine", "says"),
+    [
+        pytest.param(None, "pi\x00box", "X-Machine-Name header", id="nul-in-machine"),
+        pytest.param(None, "m" * 1025, "X-Machine-Name header", id="long-machine"),
+        pytest.param("u" * 1025, None, "User-Agent header", id="long-user-agent"),
+    ],
+)
+def test_request_headers_obey_the_text_bounds(
+    user_agent: str | None, machine: str | None, says: str
+) -> None:
+    problems = normalise({"entity": "a.py", "time": T}, context(user_agent, machine))
+    assert isinstance(problems, list)
+    assert any(problem.startswith(says) for problem in problems)

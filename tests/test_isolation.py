@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app import create_app
 from hackatime import goals, users
 from hackatime.config import Settings
 from hackatime.db import Database
@@ -339,3 +340,20 @@ def test_real_server_access_log_never_shows_a_key(tmp_path: Path) -> None:
     assert statuses.count(200) >= 4
     for spelling in (key, key.replace("-", "%2D"), key.replace("-", "")):
         assert spelling not in everything, everything
+
+
+def test_any_way_of_serving_the_app_redacts_keys_from_the_access_log(tmp_path: Path) -> None:
+    access = logging.getLogger("uvicorn.access")
+    saved = list(access.filters)
+    for existing in saved:
+        access.removeFilter(existing)
+    try:
+        create_app(Settings(db_path=tmp_path / "x.db", create_first_user=False))
+        create_app(Settings(db_path=tmp_path / "y.db", create_first_user=False))
+        redactors = [f for f in access.filters if isinstance(f, RedactApiKeys)]
+        assert len(redactors) == 1
+    finally:
+        for existing in list(access.filters):
+            access.removeFilter(existing)
+        for existing in saved:
+            access.addFilter(existing)

@@ -201,3 +201,10 @@ def test_zone_names_the_parameter() -> None:
     with pytest.raises(BadRequest) as caught:
         timeranges.zone("Mars/Olympus_Mons", "tz")
     assert caught.value.message.startswith("tz: ")
+
+
+def test_resolve_range_from_a_moment_to_the_end_of_that_date() -> None:
+    result = timeranges.resolve_range(
+        "2026-11-08T12:00:00", "2026-11-08", UTC_ZONE, default_start_ms=0, default_end_ms=0
+    )
+    assert (result.start_ms, result.end_ms) == (utc_ms(2026, 11, 8, 12), utc_ms(2026, 11, 9, 0))
