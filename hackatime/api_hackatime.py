@@ -188,7 +188,7 @@ async def own_stats(request: Request) -> JSONResponse:
     return await _stats(request, target)
 
 
-def _heartbeat_range(request: Request, tz: Any) -> timeranges.TimeRange:
+def _heartbeat_range(request: Request, tz: ZoneInfo) -> timeranges.TimeRange:
     params = request.query_params
     start_name = "start" if "start" in params else "start_time"
     end_name = "end" if "end" in params else "end_time"

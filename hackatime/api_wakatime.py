@@ -7,6 +7,7 @@ import logging
 import uuid
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.routing import Route
@@ -158,7 +159,7 @@ async def user_projects(request: Request) -> JSONResponse:
     )
 
 
-def _day(request: Request, tz: Any) -> date:
+def _day(request: Request, tz: ZoneInfo) -> date:
     raw = request.query_params.get("date")
     if not raw:
         return timeranges.today(now_ms(), tz)
@@ -181,7 +182,7 @@ async def day_heartbeats(request: Request) -> JSONResponse:
     require_self(request, user)
     zone_name, tz = request_zone(request, user)
     span = timeranges.day_range(_day(request, tz), tz)
-    rows = await history.page(database(request), user.id, span.start_ms, span.end_ms, None, -1)
+    rows = await history.page(database(request), user.id, span.start_ms, span.end_ms)
     return _day_response([heartbeats.heartbeat_json(row) for row in rows], span, zone_name)
 
 

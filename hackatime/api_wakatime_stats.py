@@ -97,8 +97,7 @@ async def user_summaries(request: Request) -> JSONResponse:
         }
         data.append(entry)
     total_ms = sum(result.total_ms for result in results)
-    active_days = sum(1 for result in results if result.total_ms)
-    average_ms = total_ms // active_days if active_days else 0
+    active_days, average_ms = _daily_average(results)
     return JSONResponse(
         {
             "data": data,
@@ -121,6 +120,13 @@ async def user_summaries(request: Request) -> JSONResponse:
             "end": timeranges.iso(days[-1][1].end_ms - 1000),
         }
     )
+
+
+def _daily_average(days: list[durations.Breakdown]) -> tuple[int, int]:
+    """WakaTime's average: over the days with any coding, not over days off ("holidays")."""
+    active = sum(1 for day in days if day.total_ms)
+    total = sum(day.total_ms for day in days)
+    return active, total // active if active else 0
 
 
 async def _first_day(request: Request, user: users.User, tz: ZoneInfo) -> date | None:
@@ -151,8 +157,7 @@ async def user_stats(request: Request) -> JSONResponse:
             db, user.id, buckets, timeout_ms=timeout_ms, filters=filters
         )
     )
-    active_days = sum(1 for day in daily if day.total_ms)
-    average_ms = result.total_ms // active_days if active_days else 0
+    active_days, average_ms = _daily_average(daily)
     best = max(zip(days, daily, strict=True), key=lambda pair: pair[1].total_ms, default=None)
     best_day = None
     if best is not None and best[1].total_ms:
@@ -225,8 +230,7 @@ async def all_time_since_today(request: Request) -> JSONResponse:
         filters=_filters(request),
     )
     result = durations.combine(daily)
-    active_days = sum(1 for day in daily if day.total_ms)
-    average_ms = result.total_ms // active_days if active_days else 0
+    _, average_ms = _daily_average(daily)
     first_day, last_day = days[0][0], days[-1][0]
     return JSONResponse(
         {
@@ -267,7 +271,7 @@ async def leaders(request: Request) -> JSONResponse:
     timeout_ms = settings(request).timeout_ms
     ranked = []
     for member in await users.list_users(db):
-        if not (member.is_public and member.trust_level != "red"):
+        if not users.is_listed(member):
             continue
         result = durations.combine(
             await durations.breakdowns(

@@ -65,24 +65,20 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
 
 def _timezone(env: Mapping[str, str], name: str) -> str:
     raw = env.get(name) or _local_timezone_name(env)
-    try:
-        ZoneInfo(raw)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"{name} must be an IANA time zone such as Europe/Berlin, got {raw!r}"
-        ) from None
+    if not is_zone(raw):
+        raise ConfigError(f"{name} must be an IANA time zone such as Europe/Berlin, got {raw!r}")
     return raw
 
 
 def _local_timezone_name(env: Mapping[str, str]) -> str:
     """The machine's own zone as an IANA name, the way a Raspberry Pi OS box records it."""
     tz = env.get("TZ", "").lstrip(":")
-    if tz and _is_zone(tz):
+    if tz and is_zone(tz):
         return tz
     timezone_file = Path("/etc/timezone")
     if timezone_file.is_file():
         name = timezone_file.read_text().strip()
-        if _is_zone(name):
+        if is_zone(name):
             return name
     localtime = Path("/etc/localtime")
     if localtime.is_symlink():
@@ -90,12 +86,13 @@ def _local_timezone_name(env: Mapping[str, str]) -> str:
         marker = "zoneinfo/"
         if marker in target:
             name = target.split(marker, 1)[1]
-            if _is_zone(name):
+            if is_zone(name):
                 return name
     return "UTC"
 
 
-def _is_zone(name: str) -> bool:
+def is_zone(name: str) -> bool:
+    """Whether `name` is an IANA time zone this machine knows."""
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -1,8 +1,8 @@
 """Heartbeat ingest: turning what clients send into rows, and storing them once.
 
 `normalise` is pure: it checks and converts one item and collects every problem it finds.
-`store` writes a batch in one transaction, resolving `<<LAST_…>>` placeholders, skipping
-duplicates and keeping each row's `gap_next_ms` right (see durations.py).
+`store` writes a batch in one transaction, resolving `<<LAST_…>>` placeholders and skipping
+duplicates; the triggers in schema.sql keep each row's `gap_next_ms` right (see durations.py).
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ INT_FIELDS = (
     "human_line_changes",
 )
 TEXT_FIELDS = ("project", "branch", "language", "machine", "user_agent")
-# SQLite integers are 64-bit; anything larger is nonsense from a client, not a line number.
+# Past 2**53 a number no longer survives a round trip through JSON clients; no line number or
+# cursor position comes near it, so larger values are refused rather than stored.
 _INT_LIMIT = 2**53
 
 

@@ -53,8 +53,14 @@ class Cursor:
 
 
 async def page(
-    db: Database, user_id: int, start_ms: int, end_ms: int, after: Cursor | None, limit: int
+    db: Database,
+    user_id: int,
+    start_ms: int,
+    end_ms: int,
+    after: Cursor | None = None,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
+    """Heartbeats of [start_ms, end_ms) in (time, id) order, after `after`, `limit` at most."""
     after = after or Cursor(-1, -1)
     rows = await db.fetch_all(
         _PAGE,
@@ -64,7 +70,8 @@ async def page(
             "end_ms": end_ms,
             "after_time": after.time_ms,
             "after_id": after.id,
-            "limit": limit,
+            # SQLite reads a negative LIMIT as none.
+            "limit": -1 if limit is None else limit,
         },
     )
     return [dict(row) for row in rows]

@@ -10,8 +10,9 @@ import calendar
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from hackatime.config import is_zone
 from hackatime.durations import Bucket
 from hackatime.errors import BadRequest
 
@@ -28,10 +29,9 @@ class TimeRange:
 
 
 def zone(name: str, parameter: str = "timezone") -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise BadRequest(f"{parameter}: {name!r} is not an IANA time zone") from None
+    if not is_zone(name):
+        raise BadRequest(f"{parameter}: {name[:60]!r} is not an IANA time zone")
+    return ZoneInfo(name)
 
 
 def to_ms(moment: datetime) -> int:

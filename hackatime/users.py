@@ -6,8 +6,8 @@ import sqlite3
 import time
 import uuid
 from dataclasses import dataclass, replace
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hackatime.config import is_zone
 from hackatime.db import Database, fetch_one, integer_id
 
 TRUST_LEVELS = {"yellow": 0, "red": 1, "green": 2}
@@ -73,14 +73,6 @@ def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def is_valid_timezone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
 def validate_fields(
     *,
     username: str | None = None,
@@ -98,7 +90,7 @@ def validate_fields(
         )
     if email is not None and email != "" and ("@" not in email or len(email) > 254):
         problems.append(f"email {email!r} is not an email address")
-    if timezone is not None and timezone != "" and not is_valid_timezone(timezone):
+    if timezone is not None and timezone != "" and not is_zone(timezone):
         problems.append(f"timezone {timezone!r} is not an IANA time zone such as Europe/Berlin")
     if trust_level is not None and trust_level not in TRUST_LEVELS:
         problems.append(f"trust level {trust_level!r} must be one of yellow, red, green")
@@ -228,7 +220,7 @@ async def rotate_key(db: Database, username: str) -> str:
 
 async def set_detected_timezone(db: Database, user: User, zone: str) -> User:
     """Record the zone a client reported; the user as it now is (unchanged for a bad zone)."""
-    if user.detected_timezone == zone or not is_valid_timezone(zone):
+    if user.detected_timezone == zone or not is_zone(zone):
         return user
     async with db.transaction() as conn:
         await conn.execute("UPDATE users SET detected_timezone = ? WHERE id = ?", (zone, user.id))
@@ -280,8 +272,11 @@ async def find_user(db: Database, ident: str) -> User | None:
     return user
 
 
+def is_listed(user: User) -> bool:
+    """Whether others may see this user's time: public and not convicted (red)."""
+    return user.is_public and user.trust_level != "red"
+
+
 def may_view_stats(viewer: User, target: User) -> bool:
-    """Self and admins always; others only a public user who is not convicted (red)."""
-    if viewer.id == target.id or viewer.is_admin:
-        return True
-    return target.is_public and target.trust_level != "red"
+    """Self and admins always; others only a listed user."""
+    return viewer.id == target.id or viewer.is_admin or is_listed(target)
