@@ -30,10 +30,12 @@ async def _prepare(conn: aiosqlite.Connection, *, writer: bool) -> None:
 
 
 class Database:
-    """One write connection behind a lock, a few read-only connections for queries.
+    """One write connection and a few read-only connections for queries.
 
-    aiosqlite gives each connection its own thread, so without the lock another coroutine could
-    slip its statements into a transaction that is still open on the writer.
+    Every write is a single SQL statement, run by `write`: SQLite makes each one atomic on its
+    own, and aiosqlite runs a connection's calls one at a time in the order they were made. So
+    writes never interleave and need no lock, and the writer thread goes from one request's
+    statement straight to the next without waiting for the event loop in between.
     """
 
     def __init__(self, path: Path | str, *, read_connections: int = 2) -> None:
@@ -42,7 +44,6 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._readers: asyncio.Queue[aiosqlite.Connection] | None = None
         self._all_readers: list[aiosqlite.Connection] = []
-        self._write_lock = asyncio.Lock()
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,28 +64,21 @@ class Database:
         for reader in readers:
             await reader.close()
         self._readers = None
-        if self._writer is not None:
-            # Under the lock, so no transaction is cut short; folding the WAL back leaves a
-            # single self-contained file behind.
-            async with self._write_lock:
-                writer, self._writer = self._writer, None
-                if writer is not None:
-                    await writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                    await writer.close()
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            # Queued behind every write already made; folding the WAL back leaves a single
+            # self-contained file behind.
+            await writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+            await writer.close()
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One unit of work on the writer: BEGIN IMMEDIATE, then COMMIT, or ROLLBACK on error."""
+    async def write(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """Run one statement in a transaction of its own; the rows it returns (RETURNING).
+
+        With synchronous=FULL the change is on disk when this returns.
+        """
         if self._writer is None:
             raise RuntimeError("database is not open")
-        async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._writer
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
-            await self._writer.execute("COMMIT")
+        return list(await self._writer.execute_fetchall(sql, params))
 
     @asynccontextmanager
     async def _reader(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -97,24 +91,18 @@ class Database:
             self._readers.put_nowait(conn)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with self._reader() as conn, conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        # One round trip to the reader's thread: execute and fetch together.
+        async with self._reader() as conn:
+            return list(await conn.execute_fetchall(sql, params))
 
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        async with self._reader() as conn, conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        """The first row of a query that returns at most a few."""
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetch_one(sql, params)
         return None if row is None else row[0]
-
-
-async def fetch_one(
-    conn: aiosqlite.Connection, sql: str, params: Params = ()
-) -> sqlite3.Row | None:
-    """Read inside a transaction, on the writer that holds it."""
-    async with conn.execute(sql, params) as cursor:
-        return await cursor.fetchone()
 
 
 def backup(source: Path, target: Path) -> None:

@@ -76,31 +76,25 @@ async def add_goal(
     if problems:
         raise UserError("; ".join(problems))
     assert user is not None
-    async with db.transaction() as conn:
-        cursor = await conn.execute(
-            "INSERT INTO goals (user_id, title, seconds, period, project, language,"
-            " created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                user.id,
-                title.strip(),
-                seconds,
-                period,
-                project or None,
-                language or None,
-                int(time.time() * 1000),
-            ),
-        )
-        goal_id = cursor.lastrowid
-    goal = await get_goal(db, goal_id)
-    assert goal is not None
-    return goal
+    rows = await db.write(
+        "INSERT INTO goals (user_id, title, seconds, period, project, language, created_at_ms)"
+        f" VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
+        (
+            user.id,
+            title.strip(),
+            seconds,
+            period,
+            project or None,
+            language or None,
+            int(time.time() * 1000),
+        ),
+    )
+    return _goal(rows[0])
 
 
 async def remove_goal(db: Database, goal_id: int) -> None:
-    async with db.transaction() as conn:
-        cursor = await conn.execute("DELETE FROM goals WHERE id = ?", (goal_id,))
-        if cursor.rowcount == 0:
-            raise UserError(f"no goal with id {goal_id}")
+    if not await db.write("DELETE FROM goals WHERE id = ? RETURNING id", (goal_id,)):
+        raise UserError(f"no goal with id {goal_id}")
 
 
 async def get_goal(db: Database, goal_id: int, user_id: int | None = None) -> Goal | None:

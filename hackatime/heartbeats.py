@@ -1,25 +1,27 @@
 """Heartbeat ingest: turning what clients send into rows, and storing them once.
 
 `normalise` is pure: it checks and converts one item and collects every problem it finds.
-`store` writes a batch in one transaction, resolving `<<LAST_…>>` placeholders and skipping
+`store` writes a batch in one statement, resolving `<<LAST_…>>` placeholders and skipping
 duplicates; the triggers in schema.sql keep each row's `gap_next_ms` right (see durations.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import math
+import operator
 import re
 import time
 import weakref
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import unquote_plus
 
-import aiosqlite
 import orjson
 
-from hackatime.db import Database, fetch_one
+from hackatime.db import Database
 from hackatime.languages import language_for_entity
 from hackatime.timeranges import iso
 
@@ -50,7 +52,9 @@ TEXT_FIELDS = ("project", "branch", "language", "machine", "user_agent")
 _INT_LIMIT = 2**53
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass's __init__ costs four times as much, and ingest builds one for
+# every heartbeat it receives. Nothing changes a Heartbeat once built; `replace` makes new ones.
+@dataclass
 class Heartbeat:
     time_ms: int
     entity: str
@@ -82,6 +86,16 @@ class RequestContext:
     user_agent: str | None
     machine: str | None
     now_ms: int
+
+    @functools.cached_property
+    def checked_headers(self) -> tuple[str | None, str | None, list[str]]:
+        """The headers as the fields they stand in for (user_agent, machine), and what is wrong
+        with them: checked once per request, with the bounds of those fields."""
+        values, problems = _convert(
+            {"User-Agent header": self.user_agent, "X-Machine-Name header": self.machine},
+            (("User-Agent header", _text), ("X-Machine-Name header", _text)),
+        )
+        return values.get("User-Agent header"), values.get("X-Machine-Name header"), problems
 
 
 def machine_from_header(value: str | None) -> str | None:
@@ -125,147 +139,166 @@ _OS_NAMES = {
 }
 
 
-def _parse_time_ms(value: Any, now_ms: int) -> tuple[int | None, str | None]:
+class _Invalid(ValueError):
+    """What is wrong with a field's value, said after the field's name."""
+
+
+def _time_ms(value: Any, now_ms: int) -> int:
+    # Clients send a float: that case is decided first.
+    seconds = value if type(value) is float else _seconds(value)
+    if not math.isfinite(seconds):
+        raise _Invalid("must be finite")
+    # Clients in other languages send milli-, micro- or nanosecond epochs.
+    if abs(seconds) >= 1e11:
+        for threshold, divisor in ((1e17, 1e9), (1e14, 1e6), (1e11, 1e3)):
+            if abs(seconds) >= threshold:
+                seconds /= divisor
+                break
+    time_ms = round(seconds * 1000)
+    if time_ms < EARLIEST_MS:
+        raise _Invalid("before 2000-01-01")
+    if time_ms > now_ms + MAX_FUTURE_MS:
+        raise _Invalid("more than an hour in the future")
+    return time_ms
+
+
+def _seconds(value: Any) -> float:
     if isinstance(value, bool) or value is None:
-        return None, "time: required, epoch seconds"
+        raise _Invalid("required, epoch seconds")
     if isinstance(value, str):
         try:
             value = float(value.strip())
         except ValueError:
-            return None, f"time: {value[:40]!r} is not a number"
+            raise _Invalid(f"{value[:40]!r} is not a number") from None
     if not isinstance(value, int | float):
-        return None, "time: must be a number of epoch seconds"
+        raise _Invalid("must be a number of epoch seconds")
     try:
-        seconds = float(value)
+        return float(value)
     except OverflowError:
-        return None, "time: out of range"
-    if not math.isfinite(seconds):
-        return None, "time: must be finite"
-    # Clients in other languages send milli-, micro- or nanosecond epochs.
-    for threshold, divisor in ((1e17, 1e9), (1e14, 1e6), (1e11, 1e3)):
-        if abs(seconds) >= threshold:
-            seconds /= divisor
-            break
-    time_ms = round(seconds * 1000)
-    if time_ms < EARLIEST_MS:
-        return None, "time: before 2000-01-01"
-    if time_ms > now_ms + MAX_FUTURE_MS:
-        return None, "time: more than an hour in the future"
-    return time_ms, None
+        raise _Invalid("out of range") from None
 
 
-def _parse_int(name: str, value: Any, problems: list[str]) -> int | None:
+def _int(value: Any) -> int | None:
+    # Clients send plain integers: that case is decided first.
+    if type(value) is not int:
+        value = _whole_number(value)
+    if value is not None and not -_INT_LIMIT < value < _INT_LIMIT:
+        raise _Invalid("out of range")
+    return value
+
+
+def _whole_number(value: Any) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, float) and value.is_integer():
-        value = int(value)
+        return int(value)
     if isinstance(value, str):
         try:
-            value = int(value.strip())
+            return int(value.strip())
         except ValueError:
-            problems.append(f"{name}: {value[:40]!r} is not a whole number")
-            return None
+            raise _Invalid(f"{value[:40]!r} is not a whole number") from None
     if not isinstance(value, int):
-        problems.append(f"{name}: must be a whole number")
-        return None
-    if abs(value) >= _INT_LIMIT:
-        problems.append(f"{name}: out of range")
-        return None
+        raise _Invalid("must be a whole number")
     return value
 
 
-def _parse_text(name: str, value: Any, limit: int, problems: list[str]) -> str | None:
+def _text(value: Any, limit: int = MAX_TEXT_CHARS) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        problems.append(f"{name}: must be a string")
-        return None
+        raise _Invalid("must be a string")
     if len(value) > limit:
-        problems.append(f"{name}: longer than {limit} characters")
-        return None
+        raise _Invalid(f"longer than {limit} characters")
     if "\x00" in value:
-        problems.append(f"{name}: contains a NUL character")
-        return None
+        raise _Invalid("contains a NUL character")
     return value.strip() or None
 
 
-def _parse_bool(value: Any, problems: list[str]) -> bool | None:
+def _entity(value: Any) -> str:
+    entity = _text(value, MAX_ENTITY_CHARS)
+    if entity is None:
+        raise _Invalid("required")
+    return entity
+
+
+def _bool(value: Any) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
     if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
         return value.lower() in ("true", "1")
-    problems.append("is_write: must be true or false")
-    return None
+    raise _Invalid("must be true or false")
 
 
-def _parse_dependencies(value: Any, problems: list[str]) -> tuple[str, ...] | None:
+def _dependencies(value: Any) -> tuple[str, ...] | None:
     if value is None:
         return None
     if isinstance(value, str):
         value = [part for part in value.split(",") if part.strip()]
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        problems.append("dependencies: must be a list of strings")
-        return None
+        raise _Invalid("must be a list of strings")
     if len(value) > MAX_DEPENDENCIES or any(len(item) > MAX_TEXT_CHARS for item in value):
-        problems.append(f"dependencies: at most {MAX_DEPENDENCIES} of {MAX_TEXT_CHARS} characters")
-        return None
+        raise _Invalid(f"at most {MAX_DEPENDENCIES} of {MAX_TEXT_CHARS} characters")
     # Each dependency once: its time is the heartbeat's, credited once per name.
     return tuple(dict.fromkeys(item.strip() for item in value if item.strip())) or None
+
+
+def _type(value: Any) -> str:
+    kind = value or "file"
+    if kind not in TYPES:
+        raise _Invalid(f"must be one of {', '.join(TYPES)}")
+    return kind
+
+
+# How each field of an item is checked and converted, in the order problems are reported.
+_CONVERSIONS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("entity", _entity),
+    ("type", _type),
+    ("category", _text),
+    *((name, _text) for name in TEXT_FIELDS),
+    *((name, _int) for name in INT_FIELDS),
+    ("is_write", _bool),
+    ("dependencies", _dependencies),
+)
+
+
+def _convert(
+    raw: dict[str, Any], conversions: tuple[tuple[str, Callable[[Any], Any]], ...]
+) -> tuple[dict[str, Any], list[str]]:
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, conversion in conversions:
+        try:
+            values[name] = conversion(raw.get(name))
+        except _Invalid as invalid:
+            problems.append(f"{name}: {invalid}")
+    return values, problems
 
 
 def normalise(raw: Any, context: RequestContext) -> Heartbeat | list[str]:
     """One item as a Heartbeat, or the list of everything wrong with it."""
     if not isinstance(raw, dict):
         return ["heartbeat must be a JSON object"]
-    problems: list[str] = []
-    entity = _parse_text("entity", raw.get("entity"), MAX_ENTITY_CHARS, problems)
-    if entity is None and not problems:
-        problems.append("entity: required")
-    time_ms, time_problem = _parse_time_ms(raw.get("time"), context.now_ms)
-    if time_problem:
-        problems.append(time_problem)
-    kind = raw.get("type") or "file"
-    if kind not in TYPES:
-        problems.append(f"type: must be one of {', '.join(TYPES)}")
-    category = _parse_text("category", raw.get("category"), MAX_TEXT_CHARS, problems) or "coding"
-    text = {
-        name: _parse_text(name, raw.get(name), MAX_TEXT_CHARS, problems) for name in TEXT_FIELDS
-    }
-    numbers = {name: _parse_int(name, raw.get(name), problems) for name in INT_FIELDS}
-    is_write = _parse_bool(raw.get("is_write"), problems)
-    dependencies = _parse_dependencies(raw.get("dependencies"), problems)
+    values, problems = _convert(raw, _CONVERSIONS)
+    try:
+        values["time_ms"] = _time_ms(raw.get("time"), context.now_ms)
+    except _Invalid as invalid:
+        # Reported right after the entity, as the fields come in a heartbeat.
+        problems.insert(0 if "entity" in values else 1, f"time: {invalid}")
     # The request's headers stand in for missing fields and obey the same bounds.
-    header_agent = _parse_text("User-Agent header", context.user_agent, MAX_TEXT_CHARS, problems)
-    header_machine = _parse_text("X-Machine-Name header", context.machine, MAX_TEXT_CHARS, problems)
-    if problems:
-        return problems
-    assert entity is not None
-    assert time_ms is not None
-    user_agent = text.pop("user_agent") or header_agent
-    editor, operating_system = parse_user_agent(user_agent)
-    language = text.pop("language")
-    if language is None and kind == "file":
-        language = language_for_entity(entity)
-    return Heartbeat(
-        time_ms=time_ms,
-        entity=entity,
-        type=kind,
-        category=category,
-        project=text["project"],
-        branch=text["branch"],
-        language=language,
-        editor=editor,
-        operating_system=operating_system,
-        machine=header_machine or text["machine"],
-        is_write=is_write,
-        dependencies=dependencies,
-        user_agent=user_agent,
-        **numbers,
-    )
+    header_agent, header_machine, header_problems = context.checked_headers
+    if problems or header_problems:
+        return problems + header_problems
+    values["category"] = values["category"] or "coding"
+    values["user_agent"] = values["user_agent"] or header_agent
+    values["machine"] = header_machine or values["machine"]
+    values["editor"], values["operating_system"] = parse_user_agent(values["user_agent"])
+    if values["language"] is None and values["type"] == "file":
+        values["language"] = language_for_entity(values["entity"])
+    return Heartbeat(**values)
 
 
 # What makes two heartbeats the same one: a resent heartbeat matches on all of these. Columns
@@ -284,27 +317,68 @@ _IDENTITY = (
 )
 
 
+_identity = operator.attrgetter(*(column for column, _ in _IDENTITY))
+
+
 def _same_as(prefix: str) -> str:
     return " AND ".join(f"h.{column} {op} {prefix}{column}" for column, op in _IDENTITY)
 
 
-# Run once per row by executemany, so a later row of a batch sees the earlier ones.
-_INSERT_UNLESS_STORED = f"""
-INSERT INTO heartbeats (
-    user_id, time_ms, gap_next_ms, entity, type, category, project, branch, language, editor,
-    operating_system, machine, is_write, lineno, cursorpos, lines, dependencies, line_additions,
-    line_deletions, project_root_count, ai_line_changes, human_line_changes, user_agent_id,
-    created_at_ms
+# What a write binds for each heartbeat, in this order: its user, its fields as they are, then
+# the two stored in another form (dependencies as JSON, user_agent as user_agent_id).
+_PLAIN_FIELDS = tuple(
+    name
+    for name in (each.name for each in fields(Heartbeat))
+    if name not in ("dependencies", "user_agent")
 )
-SELECT
-    :user_id, :time_ms, NULL, :entity, :type, :category, :project, :branch, :language, :editor,
-    :operating_system, :machine, :is_write, :lineno, :cursorpos, :lines, :dependencies,
-    :line_additions, :line_deletions, :project_root_count, :ai_line_changes,
-    :human_line_changes, :user_agent_id, :created_at_ms
-WHERE NOT EXISTS (
-    SELECT 1 FROM heartbeats h WHERE h.user_id = :user_id AND {_same_as(":")}
-)
+_ROW_COLUMNS = ("user_id", *_PLAIN_FIELDS, "dependencies", "user_agent")
+_plain_values = operator.attrgetter(*_PLAIN_FIELDS)
+# The most heartbeats one statement writes: 22 parameters each stays far below SQLite's limit.
+_ROWS_PER_WRITE = 200
+
+
+@functools.lru_cache(maxsize=_ROWS_PER_WRITE)
+def _insert_sql(size: int) -> str:
+    """`size` heartbeats in one statement, so in one transaction of its own (see
+    Database.write). Its parameters: created_at_ms, then each heartbeat's _ROW_COLUMNS.
+
+    The rows hold no duplicates among themselves: SQLite reads every row of an INSERT ... SELECT
+    before it inserts the first, so NOT EXISTS only sees what was stored before. The gap
+    triggers run row by row and do see the rows inserted before theirs. Each row comes with
+    its gap to the statement's next row of its user, so when a batch lands after everything
+    stored, as live heartbeats do, the triggers find its rows' gaps right and rewrite none.
+    """
+    width = len(_ROW_COLUMNS)
+    # Each row ends with its place in the statement, so rows are inserted (and get their ids)
+    # in the order they came.
+    rows = ", ".join(
+        "(" + "".join(f"?{2 + index * width + offset}, " for offset in range(width)) + f"{index})"
+        for index in range(size)
+    )
+    columns = (*_ROW_COLUMNS, "position")
+    names = ", ".join(f"column{offset + 1} AS {name}" for offset, name in enumerate(columns))
+    stored = _ROW_COLUMNS[:-1]
+    return f"""
+INSERT INTO heartbeats (created_at_ms, user_agent_id, gap_next_ms, {", ".join(stored)})
+SELECT ?1, (SELECT id FROM user_agents WHERE value = b.user_agent),
+    lead(b.time_ms) OVER (PARTITION BY b.user_id ORDER BY b.time_ms, b.position) - b.time_ms,
+    {", ".join(f"b.{name}" for name in stored)}
+FROM (SELECT {names} FROM (VALUES {rows})) AS b
+WHERE NOT EXISTS (SELECT 1 FROM heartbeats h WHERE h.user_id = b.user_id AND {_same_as("b.")})
+ORDER BY b.position
 """
+
+
+def _insert_parameters(created_at_ms: int, rows: Iterable[tuple[int, Heartbeat]]) -> list[Any]:
+    parameters: list[Any] = [created_at_ms]
+    for user_id, heartbeat in rows:
+        parameters.append(user_id)
+        parameters.extend(_plain_values(heartbeat))
+        dependencies = heartbeat.dependencies
+        parameters.append(None if dependencies is None else orjson.dumps(dependencies).decode())
+        parameters.append(heartbeat.user_agent)
+    return parameters
+
 
 # The id each heartbeat of a batch ended up with, stored now or before.
 _STORED_IDS = f"""
@@ -329,7 +403,7 @@ _LAST_VALUE = {
 
 
 async def _resolve_placeholders(
-    conn: aiosqlite.Connection, user_id: int, batch: list[Heartbeat]
+    db: Database, user_id: int, batch: list[Heartbeat]
 ) -> list[Heartbeat]:
     """`<<LAST_PROJECT>>` and friends become the latest real value at or before each heartbeat,
     among the stored ones and the batch's own (a batch item wins a tie: it is stored later).
@@ -342,7 +416,7 @@ async def _resolve_placeholders(
         for index, heartbeat in enumerate(batch):
             if getattr(heartbeat, column) != placeholder:
                 continue
-            row = await fetch_one(conn, _LAST_VALUE[column], (user_id, heartbeat.time_ms))
+            row = await db.fetch_one(_LAST_VALUE[column], (user_id, heartbeat.time_ms))
             best_time, value = (row[1], row[0]) if row else (None, None)
             for earlier in resolved[:index] + resolved[index + 1 :]:
                 candidate = getattr(earlier, column)
@@ -356,66 +430,107 @@ async def _resolve_placeholders(
     return resolved
 
 
-_USER_AGENT_ID = (
-    "INSERT INTO user_agents (value) VALUES (?)"
-    " ON CONFLICT (value) DO UPDATE SET value = excluded.value RETURNING id"
+_ADD_USER_AGENTS = (
+    "INSERT INTO user_agents (value) SELECT value FROM json_each(?) WHERE true"
+    " ON CONFLICT (value) DO NOTHING"
 )
 
 
-# Per database, the ids of user agents already stored: rows of user_agents are never changed
-# or removed, so a batch from a known editor needs no lookup.
-_USER_AGENT_IDS: weakref.WeakKeyDictionary[Database, dict[str, int]] = weakref.WeakKeyDictionary()
+@dataclass
+class _Waiting:
+    user_id: int
+    batch: list[Heartbeat]
+    stored: asyncio.Future[None]
 
 
-async def _user_agent_id(
-    conn: aiosqlite.Connection, user_agent: str | None, known: dict[str, int]
-) -> int | None:
-    if user_agent is None:
-        return None
-    if user_agent not in known:
-        row = await fetch_one(conn, _USER_AGENT_ID, (user_agent,))
-        assert row is not None
-        known[user_agent] = row[0]
-    return known[user_agent]
+@dataclass
+class _Writes:
+    """Per database: the batches waiting to be written, the task writing them, and the user
+    agents known to be stored (rows of user_agents are never changed or removed)."""
+
+    waiting: list[_Waiting] = field(default_factory=list)
+    writer: asyncio.Task[None] | None = None
+    user_agents: set[str] = field(default_factory=set)
 
 
-def _fields(heartbeat: Heartbeat) -> dict[str, Any]:
-    # A shallow copy: dataclasses.asdict deep-copies every value, a third of ingest's time.
-    return dict(vars(heartbeat))
-
-
-def _row(user_id: int, heartbeat: Heartbeat, created_at_ms: int) -> dict[str, Any]:
-    row = _fields(heartbeat)
-    row["user_id"] = user_id
-    row["created_at_ms"] = created_at_ms
-    row["is_write"] = None if heartbeat.is_write is None else int(heartbeat.is_write)
-    row["dependencies"] = (
-        None if heartbeat.dependencies is None else orjson.dumps(heartbeat.dependencies).decode()
-    )
-    return row
+_WRITES: weakref.WeakKeyDictionary[Database, _Writes] = weakref.WeakKeyDictionary()
 
 
 async def store(db: Database, user_id: int, heartbeats: list[Heartbeat]) -> list[Heartbeat]:
-    """Write a batch in one transaction; returns each heartbeat as stored (placeholders
-    resolved).
+    """Write a batch; returns each heartbeat as stored (placeholders resolved).
 
-    A heartbeat identical to a stored one is not stored again: offline queues resend whole
-    batches. The caller may acknowledge only after this returns, i.e. after COMMIT. A batch
-    costs a few statements whatever its size: ingest on a Pi is bound by round trips, not rows.
+    A heartbeat identical to a stored one, or to an earlier one of the batch, is not stored
+    again: offline queues resend whole batches. The batch is written whole or not at all, and
+    is on disk once this returns: the caller may then acknowledge it.
+
+    Batches that arrive while a write is under way wait and are then written together, in one
+    statement: one transaction and one sync to disk for all of them.
     """
-    created_at_ms = int(time.time() * 1000)
-    known = _USER_AGENT_IDS.setdefault(db, {})
-    # New user agents are remembered only once their transaction has committed: a rolled-back
-    # id would point nowhere.
-    learned = dict(known)
-    async with db.transaction() as conn:
-        resolved = await _resolve_placeholders(conn, user_id, heartbeats)
-        rows = [_row(user_id, heartbeat, created_at_ms) for heartbeat in resolved]
-        for row, heartbeat in zip(rows, resolved, strict=True):
-            row["user_agent_id"] = await _user_agent_id(conn, heartbeat.user_agent, learned)
-        await conn.executemany(_INSERT_UNLESS_STORED, rows)
-    known.update(learned)
+    resolved = await _resolve_placeholders(db, user_id, heartbeats)
+    writes = _WRITES.setdefault(db, _Writes())
+    waiting = _Waiting(user_id, resolved, asyncio.get_running_loop().create_future())
+    writes.waiting.append(waiting)
+    if writes.writer is None:
+        writes.writer = asyncio.create_task(_write_waiting(db, writes))
+    await waiting.stored
     return resolved
+
+
+async def _write_waiting(db: Database, writes: _Writes) -> None:
+    try:
+        while writes.waiting:
+            group = _next_group(writes.waiting)
+            try:
+                await _write_group(db, writes, group)
+            except BaseException as error:
+                # Cancelled (the server is stopping): nothing queued will be written either.
+                if not isinstance(error, Exception):
+                    group += writes.waiting
+                    writes.waiting.clear()
+                for waiting in group:
+                    if not waiting.stored.done():
+                        waiting.stored.set_exception(error)
+                if not isinstance(error, Exception):
+                    raise
+            else:
+                for waiting in group:
+                    if not waiting.stored.done():
+                        waiting.stored.set_result(None)
+    finally:
+        writes.writer = None
+
+
+def _next_group(waiting: list[_Waiting]) -> list[_Waiting]:
+    """Whole batches from the front of the queue, as many as one statement takes."""
+    rows = len(waiting[0].batch)
+    count = 1
+    while count < len(waiting) and rows + len(waiting[count].batch) <= _ROWS_PER_WRITE:
+        rows += len(waiting[count].batch)
+        count += 1
+    group = waiting[:count]
+    del waiting[:count]
+    return group
+
+
+async def _write_group(db: Database, writes: _Writes, group: list[_Waiting]) -> None:
+    unique: dict[tuple[Any, ...], tuple[int, Heartbeat]] = {}
+    for waiting in group:
+        for heartbeat in waiting.batch:
+            unique.setdefault(
+                (waiting.user_id, *_identity(heartbeat)), (waiting.user_id, heartbeat)
+            )
+    if not unique:
+        return
+    new_agents = {heartbeat.user_agent for _, heartbeat in unique.values()}
+    new_agents -= writes.user_agents | {None}
+    if new_agents:
+        # A statement of its own, ahead of the heartbeats': should those then fail, the new
+        # rows are merely unused.
+        await db.write(_ADD_USER_AGENTS, (orjson.dumps(sorted(new_agents)).decode(),))
+        writes.user_agents |= new_agents
+    await db.write(
+        _insert_sql(len(unique)), _insert_parameters(int(time.time() * 1000), unique.values())
+    )
 
 
 async def stored_ids(db: Database, user_id: int, heartbeats: list[Heartbeat]) -> list[int | None]:
@@ -438,6 +553,11 @@ def _identity_value(heartbeat: Heartbeat, column: str) -> Any:
 def dependencies_list(stored: str | None) -> list[str]:
     """The `dependencies` column (a JSON array, or NULL) as a list."""
     return list(orjson.loads(stored)) if stored else []
+
+
+def _fields(heartbeat: Heartbeat) -> dict[str, Any]:
+    # A shallow copy: dataclasses.asdict deep-copies every value.
+    return dict(vars(heartbeat))
 
 
 def heartbeat_json(heartbeat: Heartbeat | dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -5,10 +5,11 @@ import re
 import sqlite3
 import time
 import uuid
+import weakref
 from dataclasses import dataclass, replace
 
 from hackatime.config import is_zone
-from hackatime.db import Database, fetch_one, integer_id
+from hackatime.db import Database, Params, integer_id
 
 TRUST_LEVELS = {"yellow": 0, "red": 1, "green": 2}
 TRUST_NAMES = {value: name for name, value in TRUST_LEVELS.items()}
@@ -111,50 +112,53 @@ async def create_user(
     if problems:
         raise UserError("; ".join(problems))
     key = new_api_key()
-    async with db.transaction() as conn:
-        await _check_unique(conn, username=username, email=email, slack_uid=slack_uid)
-        cursor = await conn.execute(
-            "INSERT INTO users (username, email, slack_uid, timezone, is_admin, api_key_sha256,"
-            " created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                username,
-                email or None,
-                slack_uid or None,
-                timezone or None,
-                int(is_admin),
-                key_digest(key),
-                int(time.time() * 1000),
-            ),
-        )
-        user_id = cursor.lastrowid
-    user = await get_user_by_id(db, user_id)
-    assert user is not None
-    return user, key
+    rows = await _write_checked(
+        db,
+        "INSERT INTO users (username, email, slack_uid, timezone, is_admin, api_key_sha256,"
+        f" created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
+        (
+            username,
+            email or None,
+            slack_uid or None,
+            timezone or None,
+            int(is_admin),
+            key_digest(key),
+            int(time.time() * 1000),
+        ),
+        {"username": username, "email": email, "slack uid": slack_uid},
+    )
+    return _user(rows[0]), key
 
 
-async def _check_unique(
-    conn: object,
-    *,
-    username: str | None = None,
-    email: str | None = None,
-    slack_uid: str | None = None,
-    except_id: int | None = None,
-) -> None:
-    checks = [
-        ("username", "username = ?", username),
-        ("email", "lower(email) = lower(?)", email),
-        ("slack uid", "slack_uid = ?", slack_uid),
-    ]
-    for label, condition, value in checks:
-        if not value:
-            continue
-        row = await fetch_one(
-            conn,  # type: ignore[arg-type]
-            f"SELECT id FROM users WHERE {condition} AND id IS NOT ?",
-            (value, except_id),
-        )
-        if row is not None:
-            raise UserError(f"a user with {label} {value!r} already exists")
+# How SQLite names each UNIQUE constraint on users in its error message, and what it is about.
+_UNIQUE_CONSTRAINTS = {
+    "users.username": "username",
+    "index 'users_email'": "email",
+    "users.slack_uid": "slack uid",
+}
+
+
+async def _write(db: Database, sql: str, params: Params) -> list[sqlite3.Row]:
+    """Every change to users goes through here, so the users remembered by key are forgotten."""
+    _BY_KEY.pop(db, None)
+    return await db.write(sql, params)
+
+
+async def _write_checked(
+    db: Database, sql: str, params: Params, values: dict[str, object]
+) -> list[sqlite3.Row]:
+    """One write to users; a clash with another user's unique field becomes a UserError.
+
+    The constraints do the checking rather than a query beforehand: nothing can come between
+    a statement's check and its change.
+    """
+    try:
+        return await _write(db, sql, params)
+    except sqlite3.IntegrityError as error:
+        for constraint, label in _UNIQUE_CONSTRAINTS.items():
+            if str(error).endswith(constraint):
+                raise UserError(f"a user with {label} {values[label]!r} already exists") from None
+        raise
 
 
 async def update_user(
@@ -188,22 +192,17 @@ async def update_user(
         changes["trust_value"] = TRUST_LEVELS[trust_level]
     if is_public is not None:
         changes["is_public"] = int(is_public)
-    if changes:
-        # Column names come from the fixed keys above, never from input.
-        assignments = ", ".join(f"{column} = :{column}" for column in changes)
-        async with db.transaction() as conn:
-            await _check_unique(
-                conn,
-                email=changes.get("email"),  # type: ignore[arg-type]
-                slack_uid=changes.get("slack_uid"),  # type: ignore[arg-type]
-                except_id=user.id,
-            )
-            await conn.execute(
-                f"UPDATE users SET {assignments} WHERE id = :id", {**changes, "id": user.id}
-            )
-    updated = await get_user_by_id(db, user.id)
-    assert updated is not None
-    return updated
+    if not changes:
+        return user
+    # Column names come from the fixed keys above, never from input.
+    assignments = ", ".join(f"{column} = :{column}" for column in changes)
+    rows = await _write_checked(
+        db,
+        f"UPDATE users SET {assignments} WHERE id = :id RETURNING {_COLUMNS}",
+        {**changes, "id": user.id},
+        {"email": changes.get("email"), "slack uid": changes.get("slack_uid")},
+    )
+    return _user(rows[0])
 
 
 async def rotate_key(db: Database, username: str) -> str:
@@ -211,10 +210,7 @@ async def rotate_key(db: Database, username: str) -> str:
     if user is None:
         raise UserError(f"no user named {username!r}")
     key = new_api_key()
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE users SET api_key_sha256 = ? WHERE id = ?", (key_digest(key), user.id)
-        )
+    await _write(db, "UPDATE users SET api_key_sha256 = ? WHERE id = ?", (key_digest(key), user.id))
     return key
 
 
@@ -222,8 +218,7 @@ async def set_detected_timezone(db: Database, user: User, zone: str) -> User:
     """Record the zone a client reported; the user as it now is (unchanged for a bad zone)."""
     if user.detected_timezone == zone or not is_zone(zone):
         return user
-    async with db.transaction() as conn:
-        await conn.execute("UPDATE users SET detected_timezone = ? WHERE id = ?", (zone, user.id))
+    await _write(db, "UPDATE users SET detected_timezone = ? WHERE id = ?", (zone, user.id))
     return replace(user, detected_timezone=zone)
 
 
@@ -249,8 +244,32 @@ async def get_user_by_name(db: Database, username: str) -> User | None:
     return await _one(db, "username = ?", username)
 
 
+# How long the user a key belongs to is remembered. Every request authenticates, and a lookup
+# on a reader thread costs a heartbeat request a quarter of its time. Changes this process
+# makes to users are seen at once (see _write); changes made meanwhile by another process
+# (`hackatime user ...` while the server runs) within this many seconds.
+KEY_MEMORY_SECONDS = 10.0
+
+# Per database: key digest -> (when it was looked up, on the monotonic clock; its user).
+_BY_KEY: weakref.WeakKeyDictionary[Database, dict[str, tuple[float, User]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 async def get_user_by_key(db: Database, key: str) -> User | None:
-    return await _one(db, "api_key_sha256 = ?", key_digest(key))
+    digest = key_digest(key)
+    remembered = _BY_KEY.setdefault(db, {})
+    now = time.monotonic()
+    if digest in remembered and now - remembered[digest][0] < KEY_MEMORY_SECONDS:
+        return remembered[digest][1]
+    user = await _one(db, "api_key_sha256 = ?", digest)
+    # Unknown keys are not remembered: they would let anyone grow the memory without bound.
+    if user is None:
+        remembered.pop(digest, None)
+    # Nor a user changed during the lookup, which may have read it as it was before.
+    elif _BY_KEY.get(db) is remembered:
+        remembered[digest] = (now, user)
+    return user
 
 
 async def get_user_by_email(db: Database, email: str) -> User | None:

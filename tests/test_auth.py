@@ -149,6 +149,59 @@ async def test_rotated_key_replaces_the_old_one(
     assert new.status_code == 200
 
 
+STATUSBAR = "/api/hackatime/v1/users/current/statusbar/today"
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def test_a_key_rotated_by_this_server_stops_working_at_once(
+    client: httpx.AsyncClient, db: Database, alice: Account
+) -> None:
+    assert (await client.get(STATUSBAR, headers=alice.bearer)).status_code == 200
+
+    new_key = await users.rotate_key(db, "alice")
+
+    assert (await client.get(STATUSBAR, headers=alice.bearer)).status_code == 401
+    assert (await client.get(STATUSBAR, headers=bearer(new_key))).status_code == 200
+
+
+async def test_a_key_rotated_by_another_process_stops_working_once_forgotten(
+    client: httpx.AsyncClient, db: Database, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert (await client.get(STATUSBAR, headers=alice.bearer)).status_code == 200
+    # `hackatime user key alice --rotate` while the server runs: its own connection.
+    other = Database(db.path)
+    await other.open()
+    new_key = await users.rotate_key(other, "alice")
+    await other.close()
+
+    assert (await client.get(STATUSBAR, headers=alice.bearer)).status_code == 200
+    assert (await client.get(STATUSBAR, headers=bearer(new_key))).status_code == 200
+    monkeypatch.setattr(users, "KEY_MEMORY_SECONDS", 0.0)
+    assert (await client.get(STATUSBAR, headers=alice.bearer)).status_code == 401
+    assert (await client.get(STATUSBAR, headers=bearer(new_key))).status_code == 200
+
+
+async def test_an_unknown_key_is_not_remembered_as_unknown(
+    client: httpx.AsyncClient, db: Database, alice: Account
+) -> None:
+    key = users.new_api_key()
+    assert (await client.get(STATUSBAR, headers=bearer(key))).status_code == 401
+    other = Database(db.path)
+    await other.open()
+    await other.write(
+        "UPDATE users SET api_key_sha256 = ? WHERE username = 'alice'", (key_digest(key),)
+    )
+    await other.close()
+
+    response = await client.get("/api/hackatime/v1/users/current", headers=bearer(key))
+
+    assert response.status_code == 200
+    assert response.json()["data"]["username"] == "alice"
+
+
 async def test_each_key_belongs_to_its_user(
     client: httpx.AsyncClient, alice: Account, bob: Account
 ) -> None:

@@ -550,3 +550,47 @@ def test_random_heartbeats_agree_with_the_reference(
     # A fresh database per example: function-scoped fixtures would be shared across examples.
     path = tmp_path_factory.mktemp("durations") / "x.db"
     asyncio.run(check_scenario(path, scenario))
+
+
+async def check_concurrent_batches(path: Path, scenario: Scenario) -> None:
+    """Every batch of the scenario stored at once: concurrent batches are written together,
+    several users' rows in one statement, and must end up as if written one by one."""
+    db = Database(path)
+    await db.open()
+    try:
+        user_ids = [
+            (await users.create_user(db, name, timezone="UTC"))[0].id for name in ("prop", "other")
+        ]
+        writes = []
+        expected: list[dict[tuple[object, ...], Heartbeat]] = [{}, {}]
+        for batch in scenario.batches:
+            for user in (0, 1):
+                items = [item for owner, item in batch if owner == user]
+                if items:
+                    writes.append(heartbeats.store(db, user_ids[user], items))
+                for item in items:
+                    expected[user].setdefault(dedupe_key(user, item), item)
+        await asyncio.gather(*writes)
+
+        for user in (0, 1):
+            assert stored_gaps(path, user_ids[user]) == window_gaps(path, user_ids[user])
+            stored = sorted(
+                (row.time_ms, repr(sorted(row.fields.items())))
+                for row in load_rows(path, user_ids[user])
+            )
+            wanted = sorted(
+                (item.time_ms, repr(sorted(oracle_fields(item).items())))
+                for item in expected[user].values()
+            )
+            assert stored == wanted
+    finally:
+        await db.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=scenarios())
+def test_concurrent_batches_store_what_one_by_one_would(
+    tmp_path_factory: pytest.TempPathFactory, scenario: Scenario
+) -> None:
+    path = tmp_path_factory.mktemp("concurrent") / "x.db"
+    asyncio.run(check_concurrent_batches(path, scenario))

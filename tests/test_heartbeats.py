@@ -216,6 +216,30 @@ def test_every_problem_reported_at_once() -> None:
 
 
 @pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param(
+            {"entity": 7, "time": None, "type": "folder", "lines": "x"},
+            [
+                "entity: must be a string",
+                "time: required, epoch seconds",
+                "type: must be one of file, domain, url, event, app",
+                "lines: 'x' is not a whole number",
+            ],
+            id="entity-wrong-too",
+        ),
+        pytest.param(
+            {"entity": "a.py", "time": "soon", "type": "folder"},
+            ["time: 'soon' is not a number", "type: must be one of file, domain, url, event, app"],
+            id="entity-right",
+        ),
+    ],
+)
+def test_problems_come_in_the_order_of_the_fields(raw: dict[str, Any], expected: list[str]) -> None:
+    assert rejected(raw) == expected
+
+
+@pytest.mark.parametrize(
     ("value", "expected"),
     [
         pytest.param(True, True, id="true"),
