@@ -62,10 +62,8 @@ CREATE TABLE IF NOT EXISTS heartbeats (
 -- successor in (time_ms, id) order (0 when a later row shares its time, NULL when it is the
 -- user's latest), and its predecessor now points at it. Offline queues replay old heartbeats,
 -- so a new row can land anywhere in a user's history. Reads rely on this: see durations.py.
--- The first trigger only fires for a row landing before others. A row landing after all
--- others keeps the gap its INSERT gave it, which must be NULL or, when one statement inserts
--- several rows, the gap to the statement's next row of that user: the second trigger, run as
--- that next row lands, then finds the gap already right and leaves the row alone.
+-- The first trigger only fires for a row landing before others: a live heartbeat is the latest
+-- and keeps its NULL.
 CREATE TRIGGER IF NOT EXISTS heartbeats_gap_of_new_row AFTER INSERT ON heartbeats
 WHEN EXISTS (
     SELECT 1 FROM heartbeats s
@@ -91,8 +89,7 @@ BEGIN
          WHERE p.user_id = NEW.user_id AND p.time_ms = (
              SELECT max(q.time_ms) FROM heartbeats q
              WHERE q.user_id = NEW.user_id AND q.time_ms < NEW.time_ms))
-    )
-    AND gap_next_ms IS NOT NEW.time_ms - time_ms;
+    );
 END;
 
 -- Every read is one user's time range. Carrying gap_next_ms, project and language makes the

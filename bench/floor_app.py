@@ -4,6 +4,11 @@ rows with one executemany, served by uvicorn the way `hackatime serve` serves th
 It does what ingest cannot do without (parse, one transaction per request with the product's
 durability, WAL and synchronous=FULL, an answer per item) and nothing else: no auth, no checks,
 no dedupe, no gap upkeep. `python -m bench.floor_app --db PATH --port N`.
+
+By default it calls sqlite3 on the event loop's own thread, which the product may not do (a
+query would stall every other request). `--aiosqlite` stores the same way through aiosqlite,
+the product's database layer, written as plainly as aiosqlite allows: executemany, then
+commit, on one connection shared by all requests.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 import orjson
 import uvicorn
 from starlette.applications import Starlette
@@ -63,6 +69,25 @@ def rows(items: list[dict[str, Any]], machine: str | None, now_ms: int) -> list[
     ]
 
 
+def _answer(count: int) -> Response:
+    body = orjson.dumps({"responses": _CREATED * count})
+    return Response(body, status_code=201, media_type="application/json")
+
+
+async def _ready(request: Request) -> Response:
+    return Response(b"{}", media_type="application/json")
+
+
+def _app(bulk: Any, lifespan: Any) -> Starlette:
+    return Starlette(
+        routes=[
+            Route("/api/hackatime/v1/users/current/heartbeats.bulk", bulk, methods=["POST"]),
+            Route("/ready", _ready, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
 def create_app(db_path: Path) -> Starlette:
     conn: sqlite3.Connection | None = None
 
@@ -84,30 +109,49 @@ def create_app(db_path: Path) -> Starlette:
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany(INSERT, batch)
         conn.execute("COMMIT")
-        body = orjson.dumps({"responses": _CREATED * len(items)})
-        return Response(body, status_code=201, media_type="application/json")
+        return _answer(len(items))
 
-    async def ready(request: Request) -> Response:
-        return Response(b"{}", media_type="application/json")
+    return _app(bulk, lifespan)
 
-    return Starlette(
-        routes=[
-            Route("/api/hackatime/v1/users/current/heartbeats.bulk", bulk, methods=["POST"]),
-            Route("/ready", ready, methods=["GET"]),
-        ],
-        lifespan=lifespan,
-    )
+
+def create_aiosqlite_app(db_path: Path) -> Starlette:
+    conn: aiosqlite.Connection | None = None
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        nonlocal conn
+        # sqlite3's own transactions: an INSERT opens one, commit() ends it. Requests that
+        # overlap share a transaction, and each answers after a commit that covers its rows.
+        conn = await aiosqlite.connect(db_path)
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = FULL")
+        try:
+            yield
+        finally:
+            await conn.close()
+
+    async def bulk(request: Request) -> Response:
+        assert conn is not None
+        items = orjson.loads(await request.body())
+        batch = rows(items, request.headers.get("x-machine-name"), int(time.time() * 1000))
+        cursor = await conn.executemany(INSERT, batch)
+        await cursor.close()
+        await conn.commit()
+        return _answer(len(items))
+
+    return _app(bulk, lifespan)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.floor_app")
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--aiosqlite", action="store_true")
     args = parser.parse_args()
     # Logged like the real server, so both pay for the same access log.
     logs.configure()
     uvicorn.run(
-        create_app(args.db),
+        (create_aiosqlite_app if args.aiosqlite else create_app)(args.db),
         host="127.0.0.1",
         port=args.port,
         log_config=None,

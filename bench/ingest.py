@@ -122,16 +122,25 @@ def post_all(port: int, next_body: Callable[[], Body | None], seconds: float) ->
     return IngestRun(sum(sent), len(every), elapsed, every or [0.0])
 
 
+@dataclass(frozen=True)
+class RoundSet:
+    """One round of each floor, then one of the product, back to back."""
+
+    product: IngestRun
+    floors: tuple[IngestRun, ...]
+
+
 def paired_rounds(
-    product_port: int, floor_port: int, batches: list[Body], seconds: float, count: int
-) -> tuple[IngestRun, list[tuple[IngestRun, IngestRun]]]:
-    """The product's warm-up round, then up to `count` (product, floor) pairs of rounds.
+    product_port: int, floor_ports: list[int], batches: list[Body], seconds: float, count: int
+) -> tuple[IngestRun, list[RoundSet]]:
+    """The product's warm-up round, then up to `count` sets of rounds: each floor's, then the
+    product's.
 
     Each target first gets an untimed round: a fresh WAL file grows (and fsyncs its new size)
     until its first checkpoint, while a long-running server writes into a WAL of steady size.
-    In a pair the floor's round runs first and the product's right after, so both meet the
+    In a set the floors' rounds run first and the product's right after, so all meet the
     machine in the same mood. The real server never sees a heartbeat twice (it would dedupe
-    it); the floor cycles through the bodies. A pair whose product round found no bodies left
+    it); the floors cycle through the bodies. A set whose product round found no bodies left
     is dropped.
     """
     product_queue = iter(batches)
@@ -144,16 +153,17 @@ def paired_rounds(
         return next(floor_queue)
 
     warm = post_all(product_port, product_body, seconds)
-    post_all(floor_port, floor_body, seconds)
-    pairs = []
+    for port in floor_ports:
+        post_all(port, floor_body, seconds)
+    sets = []
     for _ in range(count):
-        floor_round = post_all(floor_port, floor_body, seconds)
+        floors = tuple(post_all(port, floor_body, seconds) for port in floor_ports)
         product_round = post_all(product_port, product_body, seconds)
         if product_round.heartbeats:
-            pairs.append((product_round, floor_round))
-    if not pairs:
+            sets.append(RoundSet(product_round, floors))
+    if not sets:
         raise RuntimeError("the ingest bodies ran out before the first timed round")
-    return warm, pairs
+    return warm, sets
 
 
 def _floor_rows(batches: list[Body]) -> list[list[tuple[object, ...]]]:

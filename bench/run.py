@@ -326,42 +326,49 @@ def _ingest(run: Run, loaded: dataset.Loaded, seconds: float) -> None:
         batches = ingest.bodies(
             INGEST_HEARTBEATS, run.history_end_ms, run.now_ms, run.zone, seed=history.SEED + 1
         )
-        product_db, floor_db, sqlite_db = (
-            OUT / f"ingest-{name}.db" for name in ("product", "floor", "sqlite")
+        product_db, floor_db, aiosqlite_db, sqlite_db = (
+            OUT / f"ingest-{name}.db" for name in ("product", "floor", "floor-aiosqlite", "sqlite")
         )
-        for path in (product_db, floor_db, sqlite_db):
+        for path in (product_db, floor_db, aiosqlite_db, sqlite_db):
             for suffix in ("-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
             shutil.copyfile(loaded.path, path)
         # The floors write into the project's tables and indexes but without its triggers:
         # whatever those do (keep gap_next_ms) is the product's own work, not the floor's.
-        for path in (floor_db, sqlite_db):
+        for path in (floor_db, aiosqlite_db, sqlite_db):
             conn = sqlite3.connect(path, isolation_level=None)
             dataset.drop_triggers(conn)
             conn.close()
         size_before = product_db.stat().st_size
     with run.phase("ingest over HTTP"):
         product = _start_product(product_db, "server-ingest.log")
-        port = server.free_port()
-        floor = server.start(
-            server.floor_argv(floor_db, port), port, OUT / "floor-app.log", "/ready", {}
-        )
+        floors = []
         try:
-            warm_product, rounds = ingest.paired_rounds(
-                product.port, floor.port, batches, seconds, INGEST_ROUNDS
+            for path, aiosqlite, log_name in (
+                (floor_db, False, "floor-app.log"),
+                (aiosqlite_db, True, "floor-app-aiosqlite.log"),
+            ):
+                port = server.free_port()
+                argv = server.floor_argv(path, port, aiosqlite=aiosqlite)
+                floors.append(server.start(argv, port, OUT / log_name, "/ready", {}))
+            warm_product, sets = ingest.paired_rounds(
+                product.port, [floor.port for floor in floors], batches, seconds, INGEST_ROUNDS
             )
         finally:
             product.stop()
-            floor.stop()
+            for floor in floors:
+                floor.stop()
     with run.phase("ingest: SQLite floors and checks"):
         sample = batches[: min(len(batches), 1600)]
         one_transaction = ingest.sqlite_floor(sqlite_db, sample, per_request=False)
         per_request = ingest.sqlite_floor(sqlite_db, sample, per_request=True)
-        sent = warm_product.heartbeats + sum(mine.heartbeats for mine, _ in rounds)
+        sent = warm_product.heartbeats + sum(each.product.heartbeats for each in sets)
         stored = ingest.stored_count(product_db) - loaded.count
         # The tail holds every ingested row (they all follow the history) and a little history.
         gaps = dataset.check_gaps(product_db, 1, samples=0, size=stored + 1000)
         added_bytes = (product_db.stat().st_size - size_before) / max(1, stored)
+    rounds = [(each.product, each.floors[0]) for each in sets]
+    aiosqlite_rounds = [(each.product, each.floors[1]) for each in sets]
     product_rate = _median([mine.rate for mine, _ in rounds])
     floor_rate = _median([theirs.rate for _, theirs in rounds])
     # A pair of rounds shares the machine's mood of the moment (other work on a shared box), so
@@ -370,6 +377,8 @@ def _ingest(run: Run, loaded: dataset.Loaded, seconds: float) -> None:
     p50 = _median([mine.p50_ms for mine, _ in rounds])
     floor_p50 = _median([theirs.p50_ms for _, theirs in rounds])
     shape = f"{ingest.CLIENTS} clients x {ingest.BATCH}/request, {len(rounds)} rounds"
+    aiosqlite_rate = _median([theirs.rate for _, theirs in aiosqlite_rounds])
+    aiosqlite_ratio = _median([mine.rate / theirs.rate for mine, theirs in aiosqlite_rounds])
     rows = [
         Row(
             f"ingest over HTTP onto {_size(loaded.count)}, heartbeats/s ({shape})",
@@ -378,6 +387,12 @@ def _ingest(run: Run, loaded: dataset.Loaded, seconds: float) -> None:
             f"{ratio:.2f}x",
             ">= 0.7x framework floor",
             ratio >= 0.7,
+        ),
+        Row(
+            f"ingest onto {_size(loaded.count)}, the framework floor through aiosqlite",
+            f"{product_rate:,.0f}/s",
+            f"{aiosqlite_rate:,.0f}/s",
+            f"{aiosqlite_ratio:.2f}x",
         ),
         Row(
             f"ingest onto {_size(loaded.count)}, SQLite floor: one executemany, one transaction",
@@ -406,7 +421,16 @@ def _ingest(run: Run, loaded: dataset.Loaded, seconds: float) -> None:
             "product "
             + ", ".join(f"{mine.rate:,.0f}" for mine, _ in rounds)
             + "; floor app "
-            + ", ".join(f"{theirs.rate:,.0f}" for _, theirs in rounds),
+            + ", ".join(f"{theirs.rate:,.0f}" for _, theirs in rounds)
+            + "; floor app through aiosqlite "
+            + ", ".join(f"{theirs.rate:,.0f}" for _, theirs in aiosqlite_rounds),
+        )
+    )
+    aiosqlite_cost = _median([each.floors[1].rate / each.floors[0].rate for each in sets])
+    run.facts.append(
+        (
+            "the framework floor through aiosqlite against the plain one",
+            f"{aiosqlite_cost:.2f}x (median of the sets of rounds)",
         )
     )
     run.facts.append(

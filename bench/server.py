@@ -108,5 +108,6 @@ def product_argv(db_path: Path, port: int) -> list[str]:
     ]  # fmt: skip
 
 
-def floor_argv(db_path: Path, port: int) -> list[str]:
-    return [sys.executable, "-m", "bench.floor_app", "--db", str(db_path), "--port", str(port)]
+def floor_argv(db_path: Path, port: int, *, aiosqlite: bool = False) -> list[str]:
+    argv = [sys.executable, "-m", "bench.floor_app", "--db", str(db_path), "--port", str(port)]
+    return [*argv, "--aiosqlite"] if aiosqlite else argv

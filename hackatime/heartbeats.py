@@ -238,12 +238,21 @@ def _dependencies(value: Any) -> tuple[str, ...] | None:
         return None
     if isinstance(value, str):
         value = [part for part in value.split(",") if part.strip()]
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+    if not isinstance(value, list):
         raise _Invalid("must be a list of strings")
-    if len(value) > MAX_DEPENDENCIES or any(len(item) > MAX_TEXT_CHARS for item in value):
+    # One pass, as heartbeats carry a few names each; a wrong type is reported before a size.
+    too_many = len(value) > MAX_DEPENDENCIES
+    names: dict[str, None] = {}
+    for item in value:
+        if not isinstance(item, str):
+            raise _Invalid("must be a list of strings")
+        too_many = too_many or len(item) > MAX_TEXT_CHARS
+        if name := item.strip():
+            # Each dependency once: its time is the heartbeat's, credited once per name.
+            names[name] = None
+    if too_many:
         raise _Invalid(f"at most {MAX_DEPENDENCIES} of {MAX_TEXT_CHARS} characters")
-    # Each dependency once: its time is the heartbeat's, credited once per name.
-    return tuple(dict.fromkeys(item.strip() for item in value if item.strip())) or None
+    return tuple(names) or None
 
 
 def _type(value: Any) -> str:
@@ -344,9 +353,7 @@ def _insert_sql(size: int) -> str:
 
     The rows hold no duplicates among themselves: SQLite reads every row of an INSERT ... SELECT
     before it inserts the first, so NOT EXISTS only sees what was stored before. The gap
-    triggers run row by row and do see the rows inserted before theirs. Each row comes with
-    its gap to the statement's next row of its user, so when a batch lands after everything
-    stored, as live heartbeats do, the triggers find its rows' gaps right and rewrite none.
+    triggers run row by row and do see the rows inserted before theirs.
     """
     width = len(_ROW_COLUMNS)
     # Each row ends with its place in the statement, so rows are inserted (and get their ids)
@@ -359,9 +366,8 @@ def _insert_sql(size: int) -> str:
     names = ", ".join(f"column{offset + 1} AS {name}" for offset, name in enumerate(columns))
     stored = _ROW_COLUMNS[:-1]
     return f"""
-INSERT INTO heartbeats (created_at_ms, user_agent_id, gap_next_ms, {", ".join(stored)})
+INSERT INTO heartbeats (created_at_ms, user_agent_id, {", ".join(stored)})
 SELECT ?1, (SELECT id FROM user_agents WHERE value = b.user_agent),
-    lead(b.time_ms) OVER (PARTITION BY b.user_id ORDER BY b.time_ms, b.position) - b.time_ms,
     {", ".join(f"b.{name}" for name in stored)}
 FROM (SELECT {names} FROM (VALUES {rows})) AS b
 WHERE NOT EXISTS (SELECT 1 FROM heartbeats h WHERE h.user_id = b.user_id AND {_same_as("b.")})
