@@ -13,7 +13,15 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route
 
-from hackatime import api_goals, api_hackatime, api_wakatime, api_wakatime_stats, logs, users
+from hackatime import (
+    api_goals,
+    api_hackatime,
+    api_wakatime,
+    api_wakatime_stats,
+    ingest,
+    logs,
+    users,
+)
 from hackatime.config import Settings, load_settings
 from hackatime.db import Database
 from hackatime.openapi import openapi_endpoint
@@ -36,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await _welcome_first_user(db, settings)
             yield
         finally:
+            await ingest.drain(db)
             await db.close()
 
     app = Starlette(

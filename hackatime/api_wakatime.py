@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.routing import Route
 
-from hackatime import durations, heartbeats, history, summaries, timeranges, users
+from hackatime import durations, heartbeats, history, ingest, summaries, timeranges, users
 from hackatime.api_common import (
     caller,
     database,
@@ -51,8 +51,8 @@ async def post_heartbeats(request: Request) -> JSONResponse:
         if isinstance(result, list):
             raise BadRequest("; ".join(result))
         db = database(request)
-        (stored,) = await heartbeats.store(db, user.id, [result])
-        (heartbeat_id,) = await heartbeats.stored_ids(db, user.id, [stored])
+        (stored,) = await ingest.store(db, user.id, [result])
+        (heartbeat_id,) = await ingest.stored_ids(db, user.id, [stored])
         return JSONResponse(
             {"data": heartbeats.heartbeat_json(stored, id=heartbeat_id, user_id=user.id)},
             status_code=202,
@@ -65,7 +65,7 @@ async def post_heartbeats(request: Request) -> JSONResponse:
     results = [heartbeats.normalise(item, context) for item in body]
     valid = [result for result in results if isinstance(result, heartbeats.Heartbeat)]
     if valid:
-        await heartbeats.store(database(request), user.id, valid)
+        await ingest.store(database(request), user.id, valid)
     # 201 even when items are invalid: wakatime-cli requeues a whole batch on a top-level error.
     responses = [
         [{"error": "; ".join(result)}, 400]

@@ -74,7 +74,8 @@ class Database:
     async def write(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """Run one statement in a transaction of its own; the rows it returns (RETURNING).
 
-        With synchronous=FULL the change is on disk when this returns.
+        With synchronous=FULL the change is on disk when this returns. Never BEGIN: a
+        transaction left open here would swallow the statements of other requests.
         """
         if self._writer is None:
             raise RuntimeError("database is not open")

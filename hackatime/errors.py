@@ -38,3 +38,7 @@ class PayloadTooLarge(ApiError):
 
 class TooManyRequests(ApiError):
     status = 429
+
+
+class ServiceUnavailable(ApiError):
+    status = 503

@@ -139,9 +139,13 @@ _UNIQUE_CONSTRAINTS = {
 
 
 async def _write(db: Database, sql: str, params: Params) -> list[sqlite3.Row]:
-    """Every change to users goes through here, so the users remembered by key are forgotten."""
+    """Every change to users goes through here, so the users remembered by key are forgotten:
+    before the write, and again after it for what lookups read while it was under way."""
     _BY_KEY.pop(db, None)
-    return await db.write(sql, params)
+    try:
+        return await db.write(sql, params)
+    finally:
+        _BY_KEY.pop(db, None)
 
 
 async def _write_checked(
@@ -155,9 +159,12 @@ async def _write_checked(
     try:
         return await _write(db, sql, params)
     except sqlite3.IntegrityError as error:
-        for constraint, label in _UNIQUE_CONSTRAINTS.items():
-            if str(error).endswith(constraint):
-                raise UserError(f"a user with {label} {values[label]!r} already exists") from None
+        if error.sqlite_errorname == "SQLITE_CONSTRAINT_UNIQUE":
+            for constraint, label in _UNIQUE_CONSTRAINTS.items():
+                if str(error).endswith(constraint) and values.get(label):
+                    raise UserError(
+                        f"a user with {label} {values[label]!r} already exists"
+                    ) from None
         raise
 
 

@@ -236,6 +236,7 @@ def _accepts_connections(port: int) -> bool:
 from datetime import date
 
 from hackatime import heartbeats as _heartbeats
+from hackatime import ingest as _ingest
 from hackatime import users as _users
 
 SECOND = 1000
@@ -279,7 +280,7 @@ def beat(time_ms: int, project: str | None = "app", **fields: Any) -> _heartbeat
 
 async def store_beats(db: Database, account: Account, beats: Sequence[Any]) -> None:
     """Store heartbeats directly, skipping ingest: for tests about reading time back."""
-    await _heartbeats.store(db, account.user.id, list(beats))
+    await _ingest.store(db, account.user.id, list(beats))
 
 
 async def set_zone(db: Database, account: Account, zone: str) -> None:

@@ -22,7 +22,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from app import create_app
-from hackatime import heartbeats, users
+from hackatime import ingest, users
 from hackatime.config import Settings
 from hackatime.db import Database
 from hackatime.heartbeats import Heartbeat
@@ -208,8 +208,8 @@ class Seeded:
 
 
 async def store(db: Database, account: Account, beats: list[Heartbeat]) -> list[int]:
-    stored = await heartbeats.store(db, account.user.id, beats)
-    return await heartbeats.stored_ids(db, account.user.id, stored)
+    stored = await ingest.store(db, account.user.id, beats)
+    return await ingest.stored_ids(db, account.user.id, stored)
 
 
 @pytest.fixture
@@ -1505,8 +1505,8 @@ async def _check_scenario(scenario: Scenario) -> None:
                 batch = [
                     scenario.beats[index] for index in order[first : first + scenario.batch_size]
                 ]
-                resolved = await heartbeats.store(db, user.id, batch)
-                ids = await heartbeats.stored_ids(db, user.id, resolved)
+                resolved = await ingest.store(db, user.id, batch)
+                ids = await ingest.stored_ids(db, user.id, resolved)
                 for heartbeat_id, stored in zip(ids, resolved, strict=True):
                     fields = {
                         "project": stored.project,

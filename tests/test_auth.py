@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Callable
 from pathlib import Path
@@ -165,6 +166,24 @@ async def test_a_key_rotated_by_this_server_stops_working_at_once(
 
     assert (await client.get(STATUSBAR, headers=alice.bearer)).status_code == 401
     assert (await client.get(STATUSBAR, headers=bearer(new_key))).status_code == 200
+
+
+async def test_a_lookup_during_a_rotation_is_not_remembered(db: Database, alice: Account) -> None:
+    # Lookups that read the old row while the rotation commits must not keep it.
+    async def look_up_while(rotation: asyncio.Task[str]) -> None:
+        while not rotation.done():
+            await users.get_user_by_key(db, alice.key)
+            # A remembered key answers without awaiting anything: let the rotation run.
+            await asyncio.sleep(0)
+
+    for _ in range(20):
+        rotation = asyncio.create_task(users.rotate_key(db, "alice"))
+        await asyncio.gather(rotation, look_up_while(rotation))
+
+        assert await users.get_user_by_key(db, alice.key) is None
+        new_key = rotation.result()
+        assert (await users.get_user_by_key(db, new_key)) is not None
+        alice = Account(alice.user, new_key)
 
 
 async def test_a_key_rotated_by_another_process_stops_working_once_forgotten(

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hackatime import durations, heartbeats, timeranges, users
+from hackatime import durations, ingest, timeranges, users
 from hackatime.config import load_settings
 from hackatime.db import Database
 from hackatime.durations import Bucket
@@ -66,16 +66,16 @@ EXAMPLE = [hb(0, "A"), hb(30, "B"), hb(60, "A"), hb(90, "B"), hb(400, "A")]
 async def store_with_ids(
     db: Database, user_id: int, items: Sequence[Heartbeat]
 ) -> list[tuple[int | None, Heartbeat]]:
-    stored = await heartbeats.store(db, user_id, list(items))
-    return list(zip(await heartbeats.stored_ids(db, user_id, stored), stored, strict=True))
+    stored = await ingest.store(db, user_id, list(items))
+    return list(zip(await ingest.stored_ids(db, user_id, stored), stored, strict=True))
 
 
 async def store_each(db: Database, user_id: int, items: Sequence[Heartbeat]) -> list[int]:
     """Store heartbeats one batch each, in the order given; returns their ids."""
     ids = []
     for item in items:
-        (stored,) = await heartbeats.store(db, user_id, [item])
-        ids.extend(await heartbeats.stored_ids(db, user_id, [stored]))
+        (stored,) = await ingest.store(db, user_id, [item])
+        ids.extend(await ingest.stored_ids(db, user_id, [stored]))
     return ids
 
 
@@ -84,7 +84,7 @@ def assert_gaps_match_window(db: Database, user_id: int) -> None:
 
 
 async def test_worked_example(db: Database, alice: Account) -> None:
-    await heartbeats.store(db, alice.user.id, EXAMPLE)
+    await ingest.store(db, alice.user.id, EXAMPLE)
     result = await durations.breakdown(
         db, alice.user.id, EVERYTHING, dimensions=("projects",), timeout_ms=TIMEOUT_MS
     )
@@ -154,7 +154,7 @@ async def test_rule(
 
 
 async def test_timeout_comes_from_the_setting(db: Database, alice: Account) -> None:
-    await heartbeats.store(db, alice.user.id, EXAMPLE)
+    await ingest.store(db, alice.user.id, EXAMPLE)
     default, shorter = load_settings({}), load_settings({"HACKATIME_TIMEOUT": "60"})
     totals = [
         (await durations.breakdown(db, alice.user.id, EVERYTHING, timeout_ms=s.timeout_ms)).total_ms
@@ -170,7 +170,7 @@ async def test_gap_across_a_day_boundary_counts_for_neither_day(
     # Two local days, the second one 23 h long (DST starts).
     (_, first), (_, second) = timeranges.days_in(date(2026, 3, 7), date(2026, 3, 8), zone)
     midnight = second.start_ms
-    await heartbeats.store(
+    await ingest.store(
         db,
         alice.user.id,
         [
@@ -235,7 +235,7 @@ FILTERED = [
 async def test_filters_keep_the_gaps_credited_to_matching_heartbeats(
     db: Database, alice: Account, filters: dict[str, list[str]], total_ms: int
 ) -> None:
-    await heartbeats.store(db, alice.user.id, FILTERED)
+    await ingest.store(db, alice.user.id, FILTERED)
     result = await durations.breakdown(
         db,
         alice.user.id,
@@ -264,7 +264,7 @@ async def test_filters_keep_the_gaps_credited_to_matching_heartbeats(
 async def test_a_filtered_total_equals_its_entry_in_the_split(
     db: Database, alice: Account, dimension: str, column: str
 ) -> None:
-    await heartbeats.store(db, alice.user.id, FILTERED)
+    await ingest.store(db, alice.user.id, FILTERED)
     unfiltered = await durations.breakdown(
         db, alice.user.id, EVERYTHING, dimensions=(dimension,), timeout_ms=TIMEOUT_MS
     )
@@ -279,9 +279,9 @@ async def test_a_filtered_total_equals_its_entry_in_the_split(
 async def test_users_do_not_mix(db: Database, alice: Account, bob: Account) -> None:
     # Interleaved in time and in insertion order; each user's gaps skip the other's rows.
     for seconds in (0, 30, 60, 90, 400):
-        await heartbeats.store(db, alice.user.id, [hb(seconds, "alice")])
-        await heartbeats.store(db, bob.user.id, [hb(seconds + 15, "bob")])
-    await heartbeats.store(db, bob.user.id, [hb(1000, "bob")])
+        await ingest.store(db, alice.user.id, [hb(seconds, "alice")])
+        await ingest.store(db, bob.user.id, [hb(seconds + 15, "bob")])
+    await ingest.store(db, bob.user.id, [hb(1000, "bob")])
     results = [
         await durations.breakdown(
             db, account.user.id, EVERYTHING, dimensions=("projects",), timeout_ms=TIMEOUT_MS
@@ -561,16 +561,27 @@ async def check_concurrent_batches(path: Path, scenario: Scenario) -> None:
         user_ids = [
             (await users.create_user(db, name, timezone="UTC"))[0].id for name in ("prop", "other")
         ]
-        writes = []
+        queued: list[tuple[int, list[Heartbeat]]] = []
         expected: list[dict[tuple[object, ...], Heartbeat]] = [{}, {}]
         for batch in scenario.batches:
             for user in (0, 1):
                 items = [item for owner, item in batch if owner == user]
                 if items:
-                    writes.append(heartbeats.store(db, user_ids[user], items))
+                    queued.append((user, items))
                 for item in items:
                     expected[user].setdefault(dedupe_key(user, item), item)
-        await asyncio.gather(*writes)
+        await asyncio.gather(*(ingest.store(db, user_ids[user], items) for user, items in queued))
+
+        # New rows take their ids in the order the batches were queued, then batch order.
+        first_ids = []
+        seen: set[tuple[object, ...]] = set()
+        for user, items in queued:
+            ids = await ingest.stored_ids(db, user_ids[user], items)
+            for item, heartbeat_id in zip(items, ids, strict=True):
+                if dedupe_key(user, item) not in seen:
+                    seen.add(dedupe_key(user, item))
+                    first_ids.append(heartbeat_id)
+        assert first_ids == sorted(set(first_ids))
 
         for user in (0, 1):
             assert stored_gaps(path, user_ids[user]) == window_gaps(path, user_ids[user])

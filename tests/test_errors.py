@@ -10,7 +10,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from hackatime import durations, heartbeats
+from hackatime import durations, ingest
 from tests.conftest import Account
 from tests.helpers import now_ms
 
@@ -79,7 +79,7 @@ async def _explode(*args: Any, **kwargs: Any) -> Any:
             id="statusbar",
         ),
         pytest.param(
-            (heartbeats, "store"),
+            (ingest, "store"),
             "POST",
             "/api/v1/users/current/heartbeats.bulk",
             [{"entity": "a.py"}],

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 
-from hackatime import users
+from hackatime import ingest, users
 from hackatime.db import Database
+from hackatime.errors import ServiceUnavailable
 from tests.conftest import Account
-from tests.helpers import API_BASES, now_ms, post_heartbeats, stored_heartbeats
+from tests.helpers import API_BASES, beat, now_ms, post_heartbeats, stored_heartbeats
 
 OK = [{"data": None, "error": None}, 201]
 ENDPOINTS = [
@@ -576,3 +580,69 @@ async def test_cors_on_the_actual_post(
     )
     assert response.status_code == 201
     assert response.headers["access-control-allow-origin"] == "*"
+
+
+# Batches written together: ingest.store straight, without HTTP.
+
+
+async def test_a_placeholder_sees_the_users_batch_sent_just_before(
+    db: Database, alice: Account
+) -> None:
+    t = now_ms() - 60_000
+    first = [beat(t, project="proj")]
+    second = [beat(t + 1000, project="<<LAST_PROJECT>>", entity="/src/b.py")]
+
+    _, resolved = await asyncio.gather(
+        ingest.store(db, alice.user.id, first), ingest.store(db, alice.user.id, second)
+    )
+
+    assert [heartbeat.project for heartbeat in resolved] == ["proj"]
+    rows = await db.fetch_all("SELECT project FROM heartbeats ORDER BY id")
+    assert [row["project"] for row in rows] == ["proj", "proj"]
+
+
+async def test_a_failing_batch_does_not_fail_the_batches_written_with_it(
+    db: Database, alice: Account
+) -> None:
+    t = now_ms() - 60_000
+    # No user 999: the foreign key refuses the first batch when the group is written.
+    results = await asyncio.gather(
+        ingest.store(db, 999, [beat(t)]),
+        ingest.store(db, alice.user.id, [beat(t), beat(t + 1000)]),
+        return_exceptions=True,
+    )
+
+    assert isinstance(results[0], sqlite3.IntegrityError)
+    assert [heartbeat.time_ms for heartbeat in results[1]] == [t, t + 1000]
+    assert await count_rows(db) == 2
+
+
+async def test_batches_queued_when_the_writer_is_cancelled_are_told_to_come_again(
+    db: Database, alice: Account
+) -> None:
+    t = now_ms() - 60_000
+    waiting = asyncio.create_task(ingest.store(db, alice.user.id, [beat(t)]))
+    await asyncio.sleep(0)  # queued, and the writer task made but not yet run
+    ingest._WRITES[db].writer.cancel()
+
+    with pytest.raises(ServiceUnavailable):
+        await asyncio.wait_for(waiting, 5)
+    assert await ingest.store(db, alice.user.id, [beat(t + 1000)])
+    assert await count_rows(db) == 1
+
+
+async def test_shutdown_writes_what_is_queued_before_closing(tmp_path: Path) -> None:
+    db = Database(tmp_path / "x.db")
+    await db.open()
+    user, _ = await users.create_user(db, "alice")
+    t = now_ms() - 60_000
+    tasks = [asyncio.create_task(ingest.store(db, user.id, [beat(t + n * 1000)])) for n in range(5)]
+    await asyncio.sleep(0)
+
+    await ingest.drain(db)
+    await db.close()
+
+    assert all(task.done() and not task.exception() for task in tasks)
+    conn = sqlite3.connect(tmp_path / "x.db")
+    assert conn.execute("SELECT count(*) FROM heartbeats").fetchone()[0] == 5
+    conn.close()

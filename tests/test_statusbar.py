@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from hackatime import heartbeats, users
+from hackatime import heartbeats, ingest, users
 from hackatime.db import Database
 from tests.conftest import Account
 from tests.helpers import API_BASES, now_ms, today_midnight_ms
@@ -41,7 +41,7 @@ async def store_at(db: Database, account: Account, placements: Sequence[tuple[in
         )
         for time_ms, project in placements
     ]
-    await heartbeats.store(db, account.user.id, batch)
+    await ingest.store(db, account.user.id, batch)
 
 
 async def statusbar(

@@ -1,0 +1,315 @@
+"""Storing heartbeats: once each, placeholders resolved, concurrent batches written together.
+
+`store` queues a request's batch; one task per database writes whatever is queued as a single
+`INSERT … SELECT` statement, so one transaction and one sync to disk serve every request that
+arrived while the previous write was under way. Each request is answered only after the
+statement holding its rows has committed. The triggers in schema.sql keep each row's
+`gap_next_ms` right (see durations.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import operator
+import time
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+import orjson
+
+from hackatime.db import Database
+from hackatime.errors import ServiceUnavailable
+from hackatime.heartbeats import PLACEHOLDERS, Heartbeat
+from hackatime.languages import language_for_entity
+
+_log = logging.getLogger(__name__)
+
+# What makes two heartbeats the same one: a resent heartbeat matches on all of these. Columns
+# that may be NULL compare with IS. Both statements below are built from this one list.
+_IDENTITY = (
+    ("time_ms", "="),
+    ("entity", "="),
+    ("type", "="),
+    ("category", "="),
+    ("project", "IS"),
+    ("branch", "IS"),
+    ("language", "IS"),
+    ("is_write", "IS"),
+    ("lineno", "IS"),
+    ("cursorpos", "IS"),
+)
+
+_identity = operator.attrgetter(*(column for column, _ in _IDENTITY))
+
+
+def _same_as(prefix: str) -> str:
+    return " AND ".join(f"h.{column} {op} {prefix}{column}" for column, op in _IDENTITY)
+
+
+# What a write binds for each heartbeat, in this order: its user, its fields as they are, then
+# the two stored in another form (dependencies as JSON, user_agent as user_agent_id).
+_PLAIN_FIELDS = tuple(
+    name
+    for name in (each.name for each in fields(Heartbeat))
+    if name not in ("dependencies", "user_agent")
+)
+_ROW_COLUMNS = ("user_id", *_PLAIN_FIELDS, "dependencies", "user_agent")
+_plain_values = operator.attrgetter(*_PLAIN_FIELDS)
+# The most heartbeats one statement takes from the queue; a single batch always goes whole (the
+# API accepts at most 100, and 22 parameters a heartbeat stay far below SQLite's limit).
+_ROWS_PER_WRITE = 200
+
+
+@functools.lru_cache(maxsize=_ROWS_PER_WRITE)
+def _insert_sql(size: int) -> str:
+    """`size` heartbeats in one statement, so in one transaction of its own (see
+    Database.write). Its parameters: created_at_ms, then each heartbeat's _ROW_COLUMNS.
+
+    The rows hold no duplicates among themselves: SQLite reads every row of an INSERT ... SELECT
+    before it inserts the first, so NOT EXISTS only sees what was stored before. The gap
+    triggers run row by row and do see the rows inserted before theirs.
+    """
+    width = len(_ROW_COLUMNS)
+    # Each row ends with its place in the statement, so rows are inserted (and get their ids)
+    # in the order they came.
+    rows = ", ".join(
+        "(" + "".join(f"?{2 + index * width + offset}, " for offset in range(width)) + f"{index})"
+        for index in range(size)
+    )
+    columns = (*_ROW_COLUMNS, "position")
+    names = ", ".join(f"column{offset + 1} AS {name}" for offset, name in enumerate(columns))
+    stored = _ROW_COLUMNS[:-1]
+    return f"""
+INSERT INTO heartbeats (created_at_ms, user_agent_id, {", ".join(stored)})
+SELECT ?1, (SELECT id FROM user_agents WHERE value = b.user_agent),
+    {", ".join(f"b.{name}" for name in stored)}
+FROM (SELECT {names} FROM (VALUES {rows})) AS b
+WHERE NOT EXISTS (SELECT 1 FROM heartbeats h WHERE h.user_id = b.user_id AND {_same_as("b.")})
+ORDER BY b.position
+"""
+
+
+def _insert_parameters(created_at_ms: int, rows: Iterable[tuple[int, Heartbeat]]) -> list[Any]:
+    parameters: list[Any] = [created_at_ms]
+    for user_id, heartbeat in rows:
+        parameters.append(user_id)
+        parameters.extend(_plain_values(heartbeat))
+        dependencies = heartbeat.dependencies
+        parameters.append(None if dependencies is None else orjson.dumps(dependencies).decode())
+        parameters.append(heartbeat.user_agent)
+    return parameters
+
+
+# `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT's join.
+_ADD_USER_AGENTS = (
+    "INSERT INTO user_agents (value) SELECT value FROM json_each(?) WHERE true"
+    " ON CONFLICT (value) DO NOTHING"
+)
+
+# The id each heartbeat of a batch ended up with, stored now or before.
+_STORED_IDS = f"""
+WITH b AS (
+    SELECT key AS position,
+           {", ".join(f"json_extract(value, '$.{column}') AS {column}" for column, _ in _IDENTITY)}
+    FROM json_each(:batch)
+)
+SELECT (
+    SELECT h.id FROM heartbeats h WHERE h.user_id = :user_id AND {_same_as("b.")} LIMIT 1
+)
+FROM b
+ORDER BY b.position
+"""
+
+# Column names come from PLACEHOLDERS' fixed keys, never from input.
+_LAST_VALUE = {
+    column: f"SELECT {column}, time_ms FROM heartbeats WHERE user_id = ? AND time_ms <= ?"
+    f" AND {column} IS NOT NULL ORDER BY time_ms DESC, id DESC LIMIT 1"
+    for column in PLACEHOLDERS
+}
+
+
+async def _resolve_placeholders(
+    db: Database, user_id: int, batch: list[Heartbeat], earlier: list[Heartbeat]
+) -> list[Heartbeat]:
+    """`<<LAST_PROJECT>>` and friends become the latest real value at or before each heartbeat,
+    among the stored ones, the `earlier` batches of the user written in the same statement, and
+    the batch's own (on a tie the one stored last wins).
+
+    "At or before" rather than "latest overall" so that an offline queue replayed days later
+    picks up the project the user was in at that time.
+    """
+    resolved = list(batch)
+    for column, placeholder in PLACEHOLDERS.items():
+        for index, heartbeat in enumerate(batch):
+            if getattr(heartbeat, column) != placeholder:
+                continue
+            row = await db.fetch_one(_LAST_VALUE[column], (user_id, heartbeat.time_ms))
+            best_time, value = (row[1], row[0]) if row else (None, None)
+            for other in earlier + resolved[:index] + resolved[index + 1 :]:
+                candidate = getattr(other, column)
+                if candidate in (None, placeholder) or other.time_ms > heartbeat.time_ms:
+                    continue
+                if best_time is None or other.time_ms >= best_time:
+                    best_time, value = other.time_ms, candidate
+            if value is None and column == "language" and heartbeat.type == "file":
+                value = language_for_entity(heartbeat.entity)
+            resolved[index] = replace(resolved[index], **{column: value})
+    return resolved
+
+
+def _has_placeholders(batch: list[Heartbeat]) -> bool:
+    return any(
+        getattr(heartbeat, column) == placeholder
+        for heartbeat in batch
+        for column, placeholder in PLACEHOLDERS.items()
+    )
+
+
+@dataclass
+class _Waiting:
+    user_id: int
+    batch: list[Heartbeat]
+    stored: asyncio.Future[None]
+
+
+@dataclass
+class _Writes:
+    """Per database: the batches waiting to be written, the task writing them, and the user
+    agents known to be stored (rows of user_agents are never changed or removed)."""
+
+    waiting: list[_Waiting] = field(default_factory=list)
+    writing: list[_Waiting] = field(default_factory=list)
+    writer: asyncio.Task[None] | None = None
+    user_agents: set[str] = field(default_factory=set)
+
+
+_WRITES: weakref.WeakKeyDictionary[Database, _Writes] = weakref.WeakKeyDictionary()
+
+
+async def store(db: Database, user_id: int, heartbeats: list[Heartbeat]) -> list[Heartbeat]:
+    """Write a batch; returns each heartbeat as stored (placeholders resolved).
+
+    A heartbeat identical to a stored one, or to an earlier one of the batch, is not stored
+    again: offline queues resend whole batches. The batch is written whole or not at all, and
+    is on disk once this returns: the caller may then acknowledge it.
+    """
+    writes = _WRITES.setdefault(db, _Writes())
+    waiting = _Waiting(user_id, heartbeats, asyncio.get_running_loop().create_future())
+    writes.waiting.append(waiting)
+    if writes.writer is None or writes.writer.done():
+        writes.writer = asyncio.create_task(_write_waiting(db, writes))
+        writes.writer.add_done_callback(functools.partial(_when_cancelled, writes))
+    await waiting.stored
+    return waiting.batch
+
+
+async def drain(db: Database) -> None:
+    """Wait for the batches already queued to be written; for shutdown, before db.close()."""
+    writes = _WRITES.pop(db, None)
+    if writes is not None and writes.writer is not None:
+        await asyncio.wait([writes.writer])
+
+
+async def _write_waiting(db: Database, writes: _Writes) -> None:
+    while writes.waiting:
+        writes.writing = _next_group(writes.waiting)
+        try:
+            await _write_group(db, writes, writes.writing)
+        except Exception:
+            # One batch's failure is not the others': write each on its own to find out.
+            for waiting in writes.writing:
+                try:
+                    await _write_group(db, writes, [waiting])
+                except Exception as error:
+                    _settle(waiting, error)
+                else:
+                    _settle(waiting, None)
+        else:
+            for waiting in writes.writing:
+                _settle(waiting, None)
+        writes.writing = []
+
+
+def _when_cancelled(writes: _Writes, writer: asyncio.Task[None]) -> None:
+    """The server is stopping under the writer: whoever still waits is told to send again."""
+    if writer.cancelled():
+        for waiting in writes.writing + writes.waiting:
+            _settle(waiting, ServiceUnavailable("The server is stopping; send the batch again"))
+        writes.writing = []
+        writes.waiting.clear()
+
+
+def _settle(waiting: _Waiting, error: Exception | None) -> None:
+    if waiting.stored.done():
+        # The request went away (its client disconnected); nobody else will report this.
+        if error is not None:
+            _log.error("a batch that nobody waits for failed to store", exc_info=error)
+    elif error is None:
+        waiting.stored.set_result(None)
+    else:
+        waiting.stored.set_exception(error)
+
+
+def _next_group(waiting: list[_Waiting]) -> list[_Waiting]:
+    """Whole batches from the front of the queue, as many as one statement takes."""
+    rows = len(waiting[0].batch)
+    count = 1
+    while count < len(waiting) and rows + len(waiting[count].batch) <= _ROWS_PER_WRITE:
+        rows += len(waiting[count].batch)
+        count += 1
+    group = waiting[:count]
+    del waiting[:count]
+    return group
+
+
+async def _write_group(db: Database, writes: _Writes, group: list[_Waiting]) -> None:
+    # Placeholders are resolved here, after every earlier write has committed, so that a batch
+    # sees the user's batches sent before it, whether already stored or in this statement.
+    for index, waiting in enumerate(group):
+        if _has_placeholders(waiting.batch):
+            earlier = [
+                heartbeat
+                for other in group[:index]
+                if other.user_id == waiting.user_id
+                for heartbeat in other.batch
+            ]
+            waiting.batch = await _resolve_placeholders(db, waiting.user_id, waiting.batch, earlier)
+    unique: dict[tuple[Any, ...], tuple[int, Heartbeat]] = {}
+    for waiting in group:
+        for heartbeat in waiting.batch:
+            unique.setdefault(
+                (waiting.user_id, *_identity(heartbeat)), (waiting.user_id, heartbeat)
+            )
+    if not unique:
+        return
+    new_agents = {heartbeat.user_agent for _, heartbeat in unique.values()}
+    new_agents -= writes.user_agents | {None}
+    if new_agents:
+        # A statement of its own, ahead of the heartbeats': should those then fail, the new
+        # rows are merely unused.
+        await db.write(_ADD_USER_AGENTS, (orjson.dumps(sorted(new_agents)).decode(),))
+        writes.user_agents |= new_agents
+    await db.write(
+        _insert_sql(len(unique)), _insert_parameters(int(time.time() * 1000), unique.values())
+    )
+
+
+async def stored_ids(db: Database, user_id: int, heartbeats: list[Heartbeat]) -> list[int | None]:
+    """The id each stored heartbeat has (the first one, for a resent duplicate)."""
+    batch = [
+        {column: _identity_value(heartbeat, column) for column, _ in _IDENTITY}
+        for heartbeat in heartbeats
+    ]
+    rows = await db.fetch_all(
+        _STORED_IDS, {"user_id": user_id, "batch": orjson.dumps(batch).decode()}
+    )
+    return [row[0] for row in rows]
+
+
+def _identity_value(heartbeat: Heartbeat, column: str) -> Any:
+    value = getattr(heartbeat, column)
+    return int(value) if isinstance(value, bool) else value
