@@ -132,22 +132,29 @@ _LAST_VALUE = {
 }
 
 
-async def _resolve_placeholders(
-    db: Database, user_id: int, batch: list[Heartbeat], earlier: list[Heartbeat]
-) -> list[Heartbeat]:
+async def _resolve_placeholders(db: Database, waiting: _Waiting, before: list[_Waiting]) -> None:
     """`<<LAST_PROJECT>>` and friends become the latest real value at or before each heartbeat,
-    among the stored ones, the `earlier` batches of the user written in the same statement, and
-    the batch's own (on a tie the one stored last wins).
+    among the stored ones, the same user's batches `before` it in the same statement, and the
+    batch's own (on a tie the one stored last wins).
 
     "At or before" rather than "latest overall" so that an offline queue replayed days later
     picks up the project the user was in at that time.
     """
+    batch = waiting.batch
     resolved = list(batch)
+    earlier: list[Heartbeat] | None = None
     for column, placeholder in PLACEHOLDERS.items():
         for index, heartbeat in enumerate(batch):
             if getattr(heartbeat, column) != placeholder:
                 continue
-            row = await db.fetch_one(_LAST_VALUE[column], (user_id, heartbeat.time_ms))
+            if earlier is None:
+                earlier = [
+                    other
+                    for queued in before
+                    if queued.user_id == waiting.user_id
+                    for other in queued.batch
+                ]
+            row = await db.fetch_one(_LAST_VALUE[column], (waiting.user_id, heartbeat.time_ms))
             best_time, value = (row[1], row[0]) if row else (None, None)
             for other in earlier + resolved[:index] + resolved[index + 1 :]:
                 candidate = getattr(other, column)
@@ -158,15 +165,7 @@ async def _resolve_placeholders(
             if value is None and column == "language" and heartbeat.type == "file":
                 value = language_for_entity(heartbeat.entity)
             resolved[index] = replace(resolved[index], **{column: value})
-    return resolved
-
-
-def _has_placeholders(batch: list[Heartbeat]) -> bool:
-    return any(
-        getattr(heartbeat, column) == placeholder
-        for heartbeat in batch
-        for column, placeholder in PLACEHOLDERS.items()
-    )
+    waiting.batch = resolved
 
 
 @dataclass
@@ -270,14 +269,7 @@ async def _write_group(db: Database, writes: _Writes, group: list[_Waiting]) -> 
     # Placeholders are resolved here, after every earlier write has committed, so that a batch
     # sees the user's batches sent before it, whether already stored or in this statement.
     for index, waiting in enumerate(group):
-        if _has_placeholders(waiting.batch):
-            earlier = [
-                heartbeat
-                for other in group[:index]
-                if other.user_id == waiting.user_id
-                for heartbeat in other.batch
-            ]
-            waiting.batch = await _resolve_placeholders(db, waiting.user_id, waiting.batch, earlier)
+        await _resolve_placeholders(db, waiting, group[:index])
     unique: dict[tuple[Any, ...], tuple[int, Heartbeat]] = {}
     for waiting in group:
         for heartbeat in waiting.batch:
