@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -157,6 +158,17 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
+@asynccontextmanager
+async def another_process(db: Database) -> AsyncIterator[Database]:
+    """The database as another process (the CLI) sees it: a connection of its own."""
+    other = Database(db.path)
+    await other.open()
+    try:
+        yield other
+    finally:
+        await other.close()
+
+
 async def test_a_key_rotated_by_this_server_stops_working_at_once(
     client: httpx.AsyncClient, db: Database, alice: Account
 ) -> None:
@@ -191,10 +203,8 @@ async def test_a_key_rotated_by_another_process_stops_working_once_forgotten(
 ) -> None:
     assert (await client.get(STATUSBAR, headers=alice.bearer)).status_code == 200
     # `hackatime user key alice --rotate` while the server runs: its own connection.
-    other = Database(db.path)
-    await other.open()
-    new_key = await users.rotate_key(other, "alice")
-    await other.close()
+    async with another_process(db) as other:
+        new_key = await users.rotate_key(other, "alice")
 
     assert (await client.get(STATUSBAR, headers=alice.bearer)).status_code == 200
     assert (await client.get(STATUSBAR, headers=bearer(new_key))).status_code == 200
@@ -208,12 +218,10 @@ async def test_an_unknown_key_is_not_remembered_as_unknown(
 ) -> None:
     key = users.new_api_key()
     assert (await client.get(STATUSBAR, headers=bearer(key))).status_code == 401
-    other = Database(db.path)
-    await other.open()
-    await other.write(
-        "UPDATE users SET api_key_sha256 = ? WHERE username = 'alice'", (key_digest(key),)
-    )
-    await other.close()
+    async with another_process(db) as other:
+        await other.write(
+            "UPDATE users SET api_key_sha256 = ? WHERE username = 'alice'", (key_digest(key),)
+        )
 
     response = await client.get("/api/hackatime/v1/users/current", headers=bearer(key))
 
