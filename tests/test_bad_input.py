@@ -11,13 +11,13 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 import orjson
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, note
+from hypothesis import HealthCheck, Phase, assume, given, note
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -562,6 +562,9 @@ async def test_fuzzed_parameters_of_read_routes_never_a_5xx(
     path, path_names, query_names = data.draw(st.sampled_from(READ_OPERATIONS), label="route")
     path_values = data.draw(st.dictionaries(st.sampled_from(path_names or ["-"]), _QUERY_TEXT))
     query = data.draw(st.dictionaries(st.sampled_from(query_names or ["-"]), _QUERY_TEXT))
+    # httpx itself refuses a query past 64 KiB, which two of the 60,000-character values make:
+    # such a request never leaves the test client.
+    assume(len(urlencode(query)) < 65_536)
     url = _url(path, path_values)
     response = await client.get(url, params=query, headers=with_data.bearer)
     assert response.status_code < 500, f"{url} {query}: {response.text}"
