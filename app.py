@@ -13,18 +13,14 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route
 
-from hackatime import (
-    api_goals,
-    api_hackatime,
-    api_wakatime,
-    api_wakatime_stats,
-    ingest,
-    logs,
-    users,
-)
+from hackatime import ingest, logs, users
+from hackatime.api import goals as api_goals
+from hackatime.api import hackatime as api_hackatime
+from hackatime.api import wakatime as api_wakatime
+from hackatime.api import wakatime_stats as api_wakatime_stats
+from hackatime.api.openapi import openapi_endpoint
 from hackatime.config import Settings, load_settings
 from hackatime.db import Database
-from hackatime.openapi import openapi_endpoint
 from hackatime.ratelimit import FailureLimiter
 from hackatime.responses import exception_handlers
 

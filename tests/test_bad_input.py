@@ -26,9 +26,9 @@ from starlette.applications import Starlette
 
 from app import create_app
 from hackatime import heartbeats, users
+from hackatime.api.openapi import openapi_document
 from hackatime.config import Settings
 from hackatime.db import Database
-from hackatime.openapi import openapi_document
 from tests.conftest import Account
 
 BULK = "/api/hackatime/v1/users/current/heartbeats.bulk"

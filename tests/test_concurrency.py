@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hackatime.openapi import openapi_document
+from hackatime.api.openapi import openapi_document
 from tests.clients import BULK, add_goal, add_user
 from tests.helpers import running_server
 

@@ -15,10 +15,10 @@ import pytest
 
 from app import create_app
 from hackatime import goals, users
+from hackatime.api.openapi import openapi_document
 from hackatime.config import Settings
 from hackatime.db import Database
 from hackatime.logs import RedactApiKeys
-from hackatime.openapi import openapi_document
 from tests.clients import add_user
 from tests.conftest import Account
 from tests.helpers import now_ms, post_heartbeats, running_server, stored_heartbeats

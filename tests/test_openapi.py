@@ -13,7 +13,7 @@ import schemathesis
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
-from hackatime.openapi import openapi_document
+from hackatime.api.openapi import openapi_document
 
 HACKATIME_DIR = Path(__file__).resolve().parent.parent / "hackatime"
 
@@ -127,7 +127,7 @@ def test_every_query_parameter_read_by_an_endpoint_is_documented() -> None:
         if parameter["in"] == "query"
     }
     read: set[str] = set()
-    for module in sorted(HACKATIME_DIR.glob("api_*.py")):
+    for module in sorted((HACKATIME_DIR / "api").glob("*.py")):
         source = module.read_text()
         for pattern in _QUERY_READS:
             read |= set(pattern.findall(source))

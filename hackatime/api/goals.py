@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from hackatime import goals, summaries, timeranges
-from hackatime.api_common import caller, database, now_ms, request_zone, require_self, settings
+from hackatime.api.common import caller, database, now_ms, request_zone, require_self, settings
 from hackatime.db import integer_id
 from hackatime.errors import NotFound
 from hackatime.responses import JSONResponse

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from hackatime import durations, history, summaries, timeranges, users
-from hackatime.api_common import (
+from hackatime.api.common import (
     caller,
     database,
     now_ms,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hackatime import durations, heartbeats, timeranges
-from hackatime.api_hackatime import HEARTBEAT_PAGE_LIMIT, STATS_FEATURES
+from hackatime.api.hackatime import HEARTBEAT_PAGE_LIMIT, STATS_FEATURES
 from hackatime.responses import JSONResponse
 
 if TYPE_CHECKING:

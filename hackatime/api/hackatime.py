@@ -13,7 +13,6 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from hackatime import (
-    api_wakatime_stats,
     durations,
     heartbeats,
     history,
@@ -21,7 +20,8 @@ from hackatime import (
     timeranges,
     users,
 )
-from hackatime.api_common import (
+from hackatime.api import wakatime_stats
+from hackatime.api.common import (
     caller,
     database,
     now_ms,
@@ -162,7 +162,7 @@ def _human_range(start_ms: int, end_ms: int, tz: ZoneInfo) -> str:
 async def user_stats(request: Request) -> JSONResponse:
     if request.path_params["username"] == "current":
         # `current` is WakaTime's name for the caller: its clients want WakaTime's stats shape.
-        return await api_wakatime_stats.user_stats(request)
+        return await wakatime_stats.user_stats(request)
     viewer = await caller(request)
     target = await _target(request, viewer, request.path_params["username"])
     return await _stats(request, target)

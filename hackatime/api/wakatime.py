@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from hackatime import durations, heartbeats, history, ingest, summaries, timeranges, users
-from hackatime.api_common import (
+from hackatime.api.common import (
     caller,
     database,
     now_ms,
