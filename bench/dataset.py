@@ -15,12 +15,12 @@ import orjson
 
 from bench import history, world
 from bench.history import SEED, Beat
+from hackatime import migrations
 from hackatime.heartbeats import parse_user_agent
 
 USERNAME = "bench"
 # A fixed lowercase UUID v4, the only key shape WakaTime clients accept.
 API_KEY = "6f0c3f3e-1d2a-4b8e-9c41-0a7d5e2b9f11"
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.sql"
 
 # --- Loading ----------------------------------------------------------------------------------
 
@@ -52,7 +52,7 @@ def create_database(path: Path, zone: str, created_at_ms: int) -> sqlite3.Connec
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.executescript(SCHEMA_PATH.read_text())
+    migrations.upgrade(conn)
     conn.execute(
         "INSERT INTO users (id, username, timezone, is_admin, api_key_sha256, created_at_ms)"
         " VALUES (1, ?, ?, 1, ?, ?)",

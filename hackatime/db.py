@@ -10,7 +10,7 @@ from typing import Any
 
 import aiosqlite
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.sql"
+from hackatime import migrations
 
 Params = Sequence[Any] | Mapping[str, Any]
 
@@ -47,9 +47,9 @@ class Database:
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(migrations.upgrade_file, self.path)
         self._writer = await aiosqlite.connect(self.path, isolation_level=None)
         await _prepare(self._writer, writer=True)
-        await self._writer.executescript(SCHEMA_PATH.read_text())
         self._readers = asyncio.Queue()
         for _ in range(self._read_count):
             reader = await aiosqlite.connect(

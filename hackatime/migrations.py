@@ -1,0 +1,140 @@
+"""Schema versions: a new database is made from `schema.sql`, an older one is brought up to it by
+the numbered files in `migrations/`, and `PRAGMA user_version` records where a database stands.
+
+Version 1 is the schema that shipped before versions were recorded: such a database has
+user_version 0 and hackatime's tables. A migration file is never edited once it has landed;
+each runs in one transaction together with the version it brings the database to, so a failed
+migration leaves the database exactly as it was.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+_PACKAGE = resources.files("hackatime")
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+# The tables every hackatime database has had since version 1.
+_HACKATIME_TABLES = frozenset({"users", "heartbeats"})
+
+
+class SchemaError(Exception):
+    """The database cannot be used by this version of hackatime; the message says why."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def current_schema() -> str:
+    return (_PACKAGE / "schema.sql").read_text(encoding="utf-8")
+
+
+def all_migrations() -> list[Migration]:
+    found: dict[int, Migration] = {}
+    folder = _PACKAGE / "migrations"
+    for entry in folder.iterdir() if folder.is_dir() else ():
+        match = _MIGRATION_NAME.match(entry.name)
+        if not match:
+            continue
+        version = int(match[1])
+        if version < 2 or version in found:
+            # Two branches that each added the same number must be renumbered before landing.
+            raise SchemaError(f"migration {entry.name} has a version already taken or below 2")
+        found[version] = Migration(version, entry.name, entry.read_text(encoding="utf-8"))
+    return [found[version] for version in sorted(found)]
+
+
+def latest_version() -> int:
+    return max([1, *(migration.version for migration in all_migrations())])
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """Where a database stands: 0 when it is empty, else its schema version.
+
+    Raises SchemaError for a database that is not hackatime's, rather than writing into it.
+    """
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version:
+        return int(version)
+    tables = {
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    }
+    if not tables:
+        return 0
+    if tables >= _HACKATIME_TABLES:
+        return 1
+    raise SchemaError(
+        "is not a hackatime database (it holds the tables " + ", ".join(sorted(tables)) + ")"
+    )
+
+
+def pending(conn: sqlite3.Connection) -> list[Migration]:
+    """The migrations a database still needs, in order; raises SchemaError if it cannot be used."""
+    version = schema_version(conn)
+    latest = latest_version()
+    if version > latest:
+        raise SchemaError(
+            f"has schema version {version}, newer than this hackatime knows ({latest}):"
+            " upgrade hackatime, or restore the backup taken before the upgrade"
+        )
+    if version == 0:
+        return []
+    return [migration for migration in all_migrations() if migration.version > version]
+
+
+def upgrade(conn: sqlite3.Connection) -> list[Migration]:
+    """Create the schema in an empty database, or apply the migrations it still needs.
+
+    The connection must be in autocommit mode (isolation_level=None). Returns what was applied.
+    """
+    version = schema_version(conn)
+    if version == 0:
+        _run_in_transaction(conn, current_schema(), latest_version())
+        return []
+    todo = pending(conn)
+    if not todo and not conn.execute("PRAGMA user_version").fetchone()[0]:
+        # A database from before versions were recorded that needs nothing else: record it.
+        _run_in_transaction(conn, "", version)
+    applied = []
+    for migration in todo:
+        try:
+            _run_in_transaction(conn, migration.sql, migration.version)
+        except sqlite3.Error as error:
+            raise SchemaError(f"migration {migration.name} failed: {error}") from error
+        applied.append(migration)
+    return applied
+
+
+def _run_in_transaction(conn: sqlite3.Connection, sql: str, version: int) -> None:
+    # user_version lives in the database header, which is written inside the transaction: the
+    # schema change and its version number commit together or not at all.
+    try:
+        conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\n;PRAGMA user_version = {int(version)};")
+        problems = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise sqlite3.IntegrityError(f"{len(problems)} rows break a foreign key")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def upgrade_file(path: Path) -> list[Migration]:
+    """Open the database at `path` on its own connection and bring it to the current schema."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA busy_timeout = 5000")
+        return upgrade(conn)
+    finally:
+        conn.close()

@@ -1,0 +1,113 @@
+-- The current schema, from which a new database is made. An older database is brought here by
+-- the numbered files in migrations/ (see migrations.py): a change to this file needs one, and
+-- tests/test_migrations.py checks that both roads lead to the same schema.
+-- Times are integer milliseconds since the Unix epoch: integer sums are exact, so a total never
+-- depends on the order rows were added, and a heartbeat's next time is exactly time_ms + gap_next_ms.
+
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    email TEXT,
+    slack_uid TEXT UNIQUE,
+    -- NULL until someone sets it; detected_timezone comes from the clients' Timezone header.
+    timezone TEXT,
+    detected_timezone TEXT,
+    is_admin INTEGER NOT NULL DEFAULT 0,
+    -- 0 yellow (unscored), 1 red (convicted), 2 green (trusted), as in Hackatime.
+    trust_value INTEGER NOT NULL DEFAULT 0 CHECK (trust_value IN (0, 1, 2)),
+    is_public INTEGER NOT NULL DEFAULT 1,
+    -- SHA-256 hex digest of the API key; the key itself is never stored.
+    api_key_sha256 TEXT NOT NULL UNIQUE,
+    created_at_ms INTEGER NOT NULL
+);
+
+CREATE UNIQUE INDEX IF NOT EXISTS users_email ON users (lower(email)) WHERE email IS NOT NULL;
+
+-- A few distinct user agents repeat on every heartbeat: stored once, referenced by id.
+CREATE TABLE IF NOT EXISTS user_agents (
+    id INTEGER PRIMARY KEY,
+    value TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE IF NOT EXISTS heartbeats (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    time_ms INTEGER NOT NULL,
+    -- Milliseconds to this user's next heartbeat in (time_ms, id) order; NULL for the latest.
+    -- Kept right on every insert so totals are plain sums (see hackatime/durations.py).
+    gap_next_ms INTEGER,
+    entity TEXT NOT NULL,
+    type TEXT NOT NULL,
+    category TEXT NOT NULL,
+    project TEXT,
+    branch TEXT,
+    language TEXT,
+    editor TEXT,
+    operating_system TEXT,
+    machine TEXT,
+    is_write INTEGER,
+    lineno INTEGER,
+    cursorpos INTEGER,
+    lines INTEGER,
+    -- JSON array of strings, or NULL.
+    dependencies TEXT,
+    line_additions INTEGER,
+    line_deletions INTEGER,
+    project_root_count INTEGER,
+    ai_line_changes INTEGER,
+    human_line_changes INTEGER,
+    user_agent_id INTEGER REFERENCES user_agents (id),
+    created_at_ms INTEGER NOT NULL
+);
+
+-- gap_next_ms stays right on every insert, whoever writes: the new row takes the gap to its
+-- successor in (time_ms, id) order (0 when a later row shares its time, NULL when it is the
+-- user's latest), and its predecessor now points at it. Offline queues replay old heartbeats,
+-- so a new row can land anywhere in a user's history. Reads rely on this: see durations.py.
+-- The first trigger only fires for a row landing before others: a live heartbeat is the latest
+-- and keeps its NULL.
+CREATE TRIGGER IF NOT EXISTS heartbeats_gap_of_new_row AFTER INSERT ON heartbeats
+WHEN EXISTS (
+    SELECT 1 FROM heartbeats s
+    WHERE s.user_id = NEW.user_id AND s.time_ms >= NEW.time_ms AND s.id <> NEW.id
+)
+BEGIN
+    UPDATE heartbeats SET gap_next_ms = coalesce(
+        (SELECT 0 FROM heartbeats s
+         WHERE s.user_id = NEW.user_id AND s.time_ms = NEW.time_ms AND s.id > NEW.id LIMIT 1),
+        (SELECT min(s.time_ms) FROM heartbeats s
+         WHERE s.user_id = NEW.user_id AND s.time_ms > NEW.time_ms) - NEW.time_ms
+    )
+    WHERE id = NEW.id;
+END;
+
+CREATE TRIGGER IF NOT EXISTS heartbeats_gap_of_predecessor AFTER INSERT ON heartbeats
+BEGIN
+    UPDATE heartbeats SET gap_next_ms = NEW.time_ms - time_ms
+    WHERE id = coalesce(
+        (SELECT max(p.id) FROM heartbeats p
+         WHERE p.user_id = NEW.user_id AND p.time_ms = NEW.time_ms AND p.id < NEW.id),
+        (SELECT max(p.id) FROM heartbeats p
+         WHERE p.user_id = NEW.user_id AND p.time_ms = (
+             SELECT max(q.time_ms) FROM heartbeats q
+             WHERE q.user_id = NEW.user_id AND q.time_ms < NEW.time_ms))
+    );
+END;
+
+-- Every read is one user's time range. Carrying gap_next_ms, project and language makes the
+-- index cover totals and the default stats (languages, projects) without touching the table.
+CREATE INDEX IF NOT EXISTS heartbeats_user_time
+    ON heartbeats (user_id, time_ms, gap_next_ms, project, language);
+
+CREATE TABLE IF NOT EXISTS goals (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    title TEXT NOT NULL,
+    seconds INTEGER NOT NULL CHECK (seconds > 0),
+    period TEXT NOT NULL CHECK (period IN ('day', 'week')),
+    project TEXT,
+    language TEXT,
+    created_at_ms INTEGER NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS goals_user ON goals (user_id);
