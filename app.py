@@ -14,6 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route
 
 from hackatime import ingest, logs, users
+from hackatime.api import badges as api_badges
 from hackatime.api import goals as api_goals
 from hackatime.api import hackatime as api_hackatime
 from hackatime.api import wakatime as api_wakatime
@@ -23,6 +24,7 @@ from hackatime.config import Settings, load_settings
 from hackatime.db import Database
 from hackatime.ratelimit import FailureLimiter
 from hackatime.responses import exception_handlers
+from hackatime.web.terminal import terminal_overview
 
 WAKATIME_ROUTES = api_wakatime.routes + api_wakatime_stats.routes + api_goals.routes
 
@@ -45,10 +47,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
+            Route("/", terminal_overview, methods=["GET"]),
             Route("/api/openapi.json", openapi_endpoint, methods=["GET"]),
             Mount("/api/hackatime/v1", routes=WAKATIME_ROUTES),
             # The seed's routes first: its /users/{username}/stats takes precedence.
-            Mount("/api/v1", routes=api_hackatime.routes + WAKATIME_ROUTES),
+            Mount("/api/v1", routes=api_hackatime.routes + api_badges.routes + WAKATIME_ROUTES),
         ],
         middleware=[
             # Browser plugins post from their own origin and send X-Machine-Name.

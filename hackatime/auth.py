@@ -29,6 +29,12 @@ def extract_api_key(headers: Mapping[str, str], query: Mapping[str, str]) -> str
     return query.get("api_key") or None
 
 
+def offers_key(headers: Mapping[str, str], query: Mapping[str, str]) -> bool:
+    """Whether a request offers a key at all, well-formed or not: only such a request can be a
+    failed sign-in. A README card or a badge asks with none."""
+    return bool(headers.get("authorization", "").strip()) or "api_key" in query
+
+
 async def authenticate(db: Database, headers: Mapping[str, str], query: Mapping[str, str]) -> User:
     key = extract_api_key(headers, query)
     if key is None:

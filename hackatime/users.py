@@ -303,6 +303,8 @@ def is_listed(user: User) -> bool:
     return user.is_public and user.trust_level != "red"
 
 
-def may_view_stats(viewer: User, target: User) -> bool:
-    """Self and admins always; others only a listed user."""
-    return viewer.id == target.id or viewer.is_admin or is_listed(target)
+def may_view_stats(viewer: User | None, target: User) -> bool:
+    """Self and admins always; others, and requests with no key (None), only a listed user."""
+    if viewer is not None and (viewer.id == target.id or viewer.is_admin):
+        return True
+    return is_listed(target)

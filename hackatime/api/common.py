@@ -10,7 +10,7 @@ import orjson
 from starlette.requests import Request
 
 from hackatime import timeranges, users
-from hackatime.auth import authenticate
+from hackatime.auth import authenticate, offers_key
 from hackatime.config import Settings
 from hackatime.db import Database, integer_id
 from hackatime.errors import BadRequest, Forbidden, PayloadTooLarge, TooManyRequests, Unauthorized
@@ -39,6 +39,8 @@ async def caller(request: Request) -> User:
     try:
         user = await authenticate(db, request.headers, request.query_params)
     except Unauthorized:
+        if not offers_key(request.headers, request.query_params):
+            raise
         address = request.client.host if request.client else "unknown"
         wait = request.app.state.auth_failures.record_failure(address, time.monotonic())
         if wait is not None:
@@ -51,6 +53,14 @@ async def caller(request: Request) -> User:
     if zone_header and user.timezone is None:
         user = await set_detected_timezone(db, user, zone_header)
     return user
+
+
+async def optional_caller(request: Request) -> User | None:
+    """The caller, or None for a request that offers no key (public routes); a wrong key is
+    refused and counted as in `caller`."""
+    if not offers_key(request.headers, request.query_params):
+        return None
+    return await caller(request)
 
 
 def require_self(request: Request, user: User) -> None:

@@ -25,12 +25,13 @@ from hackatime.api.common import (
     caller,
     database,
     now_ms,
+    optional_caller,
     query_list,
     query_positive_int,
     settings,
 )
 from hackatime.db import Database
-from hackatime.errors import BadRequest, Forbidden, NotFound
+from hackatime.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from hackatime.responses import JSONResponse
 
 STATS_FEATURES = ("languages", "projects", "editors", "operating_systems", "machines", "categories")
@@ -44,9 +45,11 @@ def _trust_factor(user: users.User) -> dict[str, Any]:
     return {"trust_level": user.trust_level, "trust_value": user.trust_value}
 
 
-async def _named_user(request: Request, viewer: users.User, ident: str) -> users.User:
+async def _named_user(request: Request, viewer: users.User | None, ident: str) -> users.User:
     """A user named in a path: `my` (or `current`) is the caller; 404 when nobody matches."""
     if ident in users.SELF_ALIASES:
+        if viewer is None:
+            raise Unauthorized("Missing API key")
         return viewer
     target = await users.find_user(database(request), ident)
     if target is None:
@@ -54,10 +57,12 @@ async def _named_user(request: Request, viewer: users.User, ident: str) -> users
     return target
 
 
-async def _target(request: Request, viewer: users.User, ident: str) -> users.User:
+async def visible_user(request: Request, viewer: users.User | None, ident: str) -> users.User:
+    """The user whose stats are asked for; one the viewer may not see is as unknown (404), so
+    that a private user's name cannot be told from a free one."""
     target = await _named_user(request, viewer, ident)
     if not users.may_view_stats(viewer, target):
-        raise Forbidden("This user's stats are private")
+        raise NotFound("User not found")
     return target
 
 
@@ -123,6 +128,9 @@ async def _stats(request: Request, target: users.User) -> JSONResponse:
         "human_readable_total": summaries.human_text(result.total_ms),
         "human_readable_daily_average": summaries.human_text(average_ms),
         **lists,
+        # github-readme-stats' WakaTime card says "not public" unless these are true.
+        "is_coding_activity_visible": users.is_listed(target),
+        "is_other_usage_visible": users.is_listed(target),
         "is_up_to_date": True,
         "status": "ok",
     }
@@ -163,8 +171,9 @@ async def user_stats(request: Request) -> JSONResponse:
     if request.path_params["username"] == "current":
         # `current` is WakaTime's name for the caller: its clients want WakaTime's stats shape.
         return await wakatime_stats.user_stats(request)
-    viewer = await caller(request)
-    target = await _target(request, viewer, request.path_params["username"])
+    # Public: README cards ask with no key.
+    viewer = await optional_caller(request)
+    target = await visible_user(request, viewer, request.path_params["username"])
     return await _stats(request, target)
 
 
