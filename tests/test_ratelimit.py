@@ -94,7 +94,8 @@ BAD_AUTH = [
     pytest.param({"headers": {"Authorization": f"Bearer {WRONG_KEY}"}}, id="bearer"),
     pytest.param({"headers": {"Authorization": "Basic bm9wZQ=="}}, id="basic"),
     pytest.param({"params": {"api_key": WRONG_KEY}}, id="query"),
-    pytest.param({}, id="missing"),
+    pytest.param({"headers": {"Authorization": "Basic !!"}}, id="malformed-basic"),
+    pytest.param({"params": {"api_key": ""}}, id="empty-query-key"),
 ]
 
 
@@ -134,3 +135,30 @@ async def test_21st_failure_from_one_address_is_429_valid_keys_still_work(
     # Another address is not affected by this one's failures.
     response = await other_client.request(method, path, json=[], **bad)
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        pytest.param("GET", STATUSBAR, id="statusbar"),
+        pytest.param("POST", "/api/v1/users/current/heartbeats.bulk", id="ingest"),
+        pytest.param("GET", "/api/v1/users/my/stats", id="seed-user-stats-my"),
+        pytest.param("GET", "/api/v1/users/nobody/stats", id="public-stats-unknown-user"),
+        pytest.param("GET", "/api/v1/badge/nobody", id="badge-unknown-user"),
+        pytest.param("GET", "/", id="terminal"),
+    ],
+)
+async def test_requests_with_no_key_at_all_are_never_counted(
+    client: httpx.AsyncClient, alice: Account, method: str, path: str
+) -> None:
+    """A README card or a badge host asks with no key, often: that is no guess at a key."""
+    for _ in range(LIMIT * 3):
+        response = await client.request(method, path, json=[], headers={"Accept": "*/*"})
+        assert response.status_code in (401, 404), response.text
+    # The address has its whole allowance of wrong keys left.
+    wrong = {"Authorization": f"Bearer {WRONG_KEY}"}
+    for _ in range(LIMIT):
+        response = await client.get(STATUSBAR, headers=wrong)
+        assert response.status_code == 401
+    response = await client.get(STATUSBAR, headers=wrong)
+    assert response.status_code == 429

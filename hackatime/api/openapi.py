@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hackatime import durations, heartbeats, timeranges
+from hackatime.api import badges
 from hackatime.api.hackatime import HEARTBEAT_PAGE_LIMIT, STATS_FEATURES
 from hackatime.responses import JSONResponse
 
@@ -25,6 +26,7 @@ WAKATIME = "/api/v1"
 BOTH = (HACKATIME, WAKATIME)
 SEED = (WAKATIME,)
 ROOT = ("/api",)
+SITE = ("",)
 
 Schema = dict[str, Any]
 
@@ -42,6 +44,9 @@ class Operation:
     response: str = "Data"  # the success schema in SCHEMAS
     errors: tuple[int, ...] = (400, 401, 403)
     auth: bool = True
+    # Answers without a key too (public users); a key that is sent must still be right.
+    key_optional: bool = False
+    media_type: str = "application/json"
 
 
 def _ref(name: str) -> Schema:
@@ -82,6 +87,11 @@ PARAMETERS: dict[str, Schema] = {
     "goal_id": {"type": "integer", "minimum": 1},
     "email": _string("matched ignoring case", format="email"),
     "slack_uid": _string("a Slack user id", example="U0123456789"),
+    "public_username": _string(
+        "a username, numeric user id or Slack uid; `my` (with a key) is the caller",
+        example="my",
+    ),
+    "project_name": _string("a project's name", example="hackatime"),
     # Query parameters.
     "timezone": _TIMEZONE,
     "date": _string("the day, YYYY-MM-DD (default: today)", format="date"),
@@ -113,12 +123,33 @@ PARAMETERS: dict[str, Schema] = {
     "cursor": _string("from a `next` link", pattern="^[0-9]+\\.[0-9]+$"),
     "editor": _string("only heartbeats from this editor (any case)"),
     "language": _string("rank by this language only"),
+    "is_including_today": {
+        "type": "boolean",
+        "description": "sent by github-readme-stats' WakaTime card; ranges always include today",
+    },
+    "badge_range": _string(
+        "the days counted: a WakaTime summary range (`today`, `this_week`, …) or stats range"
+        " (`last_30_days`, `all_time`, YYYY, YYYY-MM); default all_time",
+        example="last_7_days",
+    ),
+    "label": _string(
+        "the badge's left text (default `hackatime`, or the project's name)",
+        maxLength=badges.MAX_LABEL_CHARS,
+    ),
+    "color": _string(
+        "a shields colour name (brightgreen, green, yellowgreen, yellow, orange, red, blue,"
+        " grey, lightgrey) or a hex colour; default blue",
+        example="brightgreen",
+    ),
 }
 # Table names that differ from the name on the wire.
 _WIRE_NAMES = {
     "summary_range": "range",
     "heartbeat_limit": "limit",
     "stats_username": "username",
+    "public_username": "username",
+    "project_name": "project",
+    "badge_range": "range",
 }
 
 _STATS_QUERY = (
@@ -130,6 +161,10 @@ _STATS_QUERY = (
     "filter_by_category",
 )
 _FILTERS = ("project", "branches", "timezone")
+
+_JSON = "application/json"
+_BADGE = "A flat SVG badge of the user's time (public, non-red users need no key)"
+_SHIELDS = "shields.io endpoint-badge JSON of the user's time (public, non-red users need no key)"
 
 OPERATIONS = (
     Operation("GET", "/users/{user}", "user", "The user: id, name, zone, last plugin"),
@@ -286,11 +321,13 @@ OPERATIONS = (
         "GET",
         "/users/{username}/stats",
         "userStats",
-        "A user's stats (private users: themselves and admins only)",
+        "A user's stats; public, non-red users' also without a key (README cards). Others"
+        " are 404 but to themselves and admins",
         bases=SEED,
-        query=(*_STATS_QUERY, *_FILTERS),
+        query=(*_STATS_QUERY, *_FILTERS, "is_including_today"),
         response="SeedStats",
-        errors=(400, 401, 403, 404),
+        errors=(400, 401, 404),
+        key_optional=True,
     ),
     Operation(
         "GET",
@@ -300,6 +337,50 @@ OPERATIONS = (
         bases=SEED,
         response="TrustFactor",
         errors=(401, 404),
+    ),
+    *(
+        Operation(
+            "GET",
+            path,
+            operation_id,
+            summary,
+            bases=SEED,
+            query=("badge_range", "label", "color"),
+            response=response,
+            errors=(400, 401, 404),
+            key_optional=True,
+            media_type=media_type,
+        )
+        for path, operation_id, summary, response, media_type in (
+            ("/badge/{public_username}", "badge", _BADGE, "Svg", "image/svg+xml"),
+            (
+                "/badge/{public_username}/{project_name}",
+                "projectBadge",
+                _BADGE + ", for one project",
+                "Svg",
+                "image/svg+xml",
+            ),
+            ("/shields/{public_username}", "shields", _SHIELDS, "ShieldsEndpoint", _JSON),
+            (
+                "/shields/{public_username}/{project_name}",
+                "projectShields",
+                _SHIELDS + ", for one project",
+                "ShieldsEndpoint",
+                _JSON,
+            ),
+        )
+    ),
+    Operation(
+        "GET",
+        "/",
+        "terminalOverview",
+        "For curl: today, the last 7 days as bars, the week's top projects and languages, as"
+        " text within 80 columns (a browser asking for HTML is answered otherwise)",
+        bases=SITE,
+        query=("timezone",),
+        response="Text",
+        errors=(400,),
+        media_type="text/plain",
     ),
     Operation(
         "GET",
@@ -393,6 +474,19 @@ SCHEMAS: dict[str, Schema] = {
         "properties": {"entity": {"type": "string", "minLength": 1}, "project": _NULLABLE_STRING},
     },
     "AnyJson": {},
+    "Svg": {"type": "string", "description": "an SVG image"},
+    "Text": {"type": "string", "description": "plain UTF-8 text"},
+    "ShieldsEndpoint": {
+        "type": "object",
+        "required": ["schemaVersion", "label", "message", "color"],
+        "properties": {
+            "schemaVersion": {"type": "integer", "enum": [1]},
+            "label": {"type": "string"},
+            "message": {"type": "string"},
+            "color": {"type": "string"},
+            "cacheSeconds": {"type": "integer"},
+        },
+    },
     "Empty": {"type": "object", "maxProperties": 0},
     "Data": {"type": "object", "required": ["data"], "properties": {"data": {}}},
     "StatusBar": {
@@ -471,13 +565,17 @@ _ANY_KEY = [{"bearer": []}, {"basic": []}, {"api_key": []}]
 _PATH_PARAMETER = re.compile(r"\{([^}]+)\}")
 
 
-def _json(schema: Schema, description: str) -> Schema:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def _json(schema: Schema, description: str, media_type: str = "application/json") -> Schema:
+    return {"description": description, "content": {media_type: {"schema": schema}}}
+
+
+def _wire_name(name: str) -> str:
+    return _WIRE_NAMES.get(name, name)
 
 
 def _parameter(name: str, where: str) -> Schema:
     entry = dict(PARAMETERS[name])
-    spec: Schema = {"name": _WIRE_NAMES.get(name, name), "in": where, "required": where == "path"}
+    spec: Schema = {"name": _wire_name(name), "in": where, "required": where == "path"}
     for key in ("description", "style", "explode"):
         if key in entry:
             spec[key] = entry.pop(key)
@@ -486,7 +584,7 @@ def _parameter(name: str, where: str) -> Schema:
 
 
 def _responses(op: Operation) -> Schema:
-    responses = {str(op.status): _json(_ref(op.response), "Success")}
+    responses = {str(op.status): _json(_ref(op.response), "Success", op.media_type)}
     if op.body == "HeartbeatBody":
         responses["202"] = _json(_ref("Accepted"), "A single heartbeat, stored")
     errors = set(op.errors)
@@ -505,8 +603,9 @@ def _responses(op: Operation) -> Schema:
 def _operation(op: Operation, base: str) -> Schema:
     parameters = [_parameter(name, "path") for name in _PATH_PARAMETER.findall(op.path)]
     parameters += [_parameter(name, "query") for name in op.query]
+    prefix = base.strip("/").replace("/", "_")
     spec: Schema = {
-        "operationId": f"{base.strip('/').replace('/', '_')}_{op.id}",
+        "operationId": f"{prefix}_{op.id}" if prefix else op.id,
         "summary": op.summary,
         "parameters": parameters,
         "responses": _responses(op),
@@ -516,15 +615,16 @@ def _operation(op: Operation, base: str) -> Schema:
             "required": True,
             "content": {"application/json": {"schema": _ref(op.body)}},
         }
-    spec["security"] = _ANY_KEY if op.auth else []
+    spec["security"] = ([{}, *_ANY_KEY] if op.key_optional else _ANY_KEY) if op.auth else []
     return spec
 
 
 def openapi_document() -> dict[str, Any]:
     paths: dict[str, dict[str, Schema]] = {}
     for op in OPERATIONS:
+        path = _PATH_PARAMETER.sub(lambda match: "{" + _wire_name(match[1]) + "}", op.path)
         for base in op.bases:
-            methods = paths.setdefault(base + op.path, {})
+            methods = paths.setdefault(base + path, {})
             assert op.method.lower() not in methods, f"{op.method} {base}{op.path} twice"
             methods[op.method.lower()] = _operation(op, base)
     return {
