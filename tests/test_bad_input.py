@@ -427,6 +427,7 @@ async def test_wrong_method_on_every_route_is_json_405(
         url = path.replace("{goal_id}", "1").replace("{range}", "all_time")
         url = url.replace("{email}", "a@b.c").replace("{slack_uid}", "U1")
         url = url.replace("{user}", "current").replace("{username}", "my")
+        url = url.replace("{project}", "good")
         for method in {"get", "post", "put", "patch", "delete"} - methods:
             response = await client.request(method.upper(), url, headers=alice.bearer, json=[])
             assert response.status_code == 405, f"{method} {url}: {response.text}"
@@ -481,6 +482,7 @@ _PATH_DEFAULTS = {
     "goal_id": "1",
     "email": "root@example.com",
     "slack_uid": "U1",
+    "project": "good",
 }
 
 
