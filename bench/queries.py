@@ -307,6 +307,31 @@ def growth(
     return timings
 
 
+def side_by_side(
+    port: int,
+    first: tuple[str, dict[str, str]],
+    second: tuple[str, dict[str, str]],
+    *,
+    budget: float,
+    min_reps: int = 5,
+    max_reps: int = 30,
+) -> tuple[tuple[bytes, bytes], tuple[Timing, Timing]]:
+    """Two requests (path, headers) to one server, alternately: a view and the JSON call it
+    stands for. The bodies of an untimed first round come back, for checking."""
+    one, two = _Client(port), _Client(port)
+    bodies = (one.fetch(*first), two.fetch(*second))
+    timings = _alternate(
+        lambda: one.timed_get(*first),
+        lambda: two.timed_get(*second),
+        budget=budget,
+        min_reps=min_reps,
+        max_reps=max_reps,
+    )
+    one.close()
+    two.close()
+    return bodies, timings
+
+
 def _alternate(
     first: Callable[[], float],
     second: Callable[[], float],
@@ -348,6 +373,9 @@ class _Client:
 
     def get(self, path: str, headers: dict[str, str]) -> Any:
         return orjson.loads(self._fetch(path, headers))
+
+    def fetch(self, path: str, headers: dict[str, str]) -> bytes:
+        return self._fetch(path, headers)
 
     def _fetch(self, path: str, headers: dict[str, str]) -> bytes:
         self.conn.request("GET", path, headers=headers)

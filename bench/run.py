@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import dataset, floors, history, ingest, queries, server
+from bench import dataset, floors, history, ingest, queries, server, views
 from bench.report import (
     Row,
     generated_block,
@@ -102,6 +102,7 @@ def main() -> int:
     live = _cold_starts(run, big)
     try:
         _queries(run, live, big)
+        _views(run, live, big)
         _growth(run, live, big, small)
     finally:
         live.stop()
@@ -225,6 +226,15 @@ def _queries(run: Run, live: server.Server, loaded: dataset.Loaded) -> None:
                     run.facts.append((f"ANSWER DIFFERS, {case.name} at {size}", problem[:400]))
     finally:
         floor_conn.close()
+
+
+def _views(run: Run, live: server.Server, loaded: dataset.Loaded) -> None:
+    size = _size(loaded.count)
+    with run.phase(f"views at {size}"):
+        rows, problems = views.measure(live.port, dataset.USERNAME, dataset.API_KEY, size)
+    for row in rows:
+        run.add("queries", row)
+    run.facts += problems
 
 
 def _query_row(item: queries.Measured, size: str) -> Row:
