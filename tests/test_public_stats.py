@@ -243,3 +243,32 @@ async def test_the_seconds_the_card_turns_into_hours_and_minutes(
         ("Rust", 99.6, "2 hrs 4 mins", 2, 4),
         ("C", 0.4, "30 secs", 0, 0),
     ]
+
+
+@pytest.mark.parametrize(
+    ("change", "visible"),
+    [
+        pytest.param({}, True, id="public"),
+        pytest.param({"is_public": False}, False, id="private"),
+        pytest.param({"trust_level": "red"}, False, id="red"),
+    ],
+)
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param("/api/v1/users/my/stats", id="seed-shape"),
+        pytest.param("/api/v1/users/current/stats", id="wakatime-shape"),
+    ],
+)
+async def test_visibility_flags_follow_the_one_listing_rule(
+    client: httpx.AsyncClient,
+    db: Database,
+    alice: Account,
+    change: dict[str, Any],
+    visible: bool,
+    path: str,
+) -> None:
+    await users.update_user(db, "alice", **change)
+    data = (await client.get(path, headers=alice.bearer)).json()["data"]
+    assert data["is_coding_activity_visible"] is visible
+    assert data["is_other_usage_visible"] is visible

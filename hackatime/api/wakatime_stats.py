@@ -205,8 +205,8 @@ async def user_stats(request: Request) -> JSONResponse:
                 "is_already_updating": False,
                 "is_stuck": False,
                 "is_including_today": last >= today,
-                "is_coding_activity_visible": user.is_public,
-                "is_other_usage_visible": user.is_public,
+                "is_coding_activity_visible": users.is_listed(user),
+                "is_other_usage_visible": users.is_listed(user),
                 "percent_calculated": 100,
                 "status": "ok",
             }
