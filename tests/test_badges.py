@@ -89,13 +89,16 @@ def test_text_is_escaped() -> None:
     assert root.find(f"{SVG}title").text == '<script>"&: a</text><svg onload=x>'  # type: ignore[union-attr]
 
 
-def test_control_characters_are_left_out() -> None:
-    root = parse(badges.flat_badge("a\x00b\x1b[2J", "c\x07d", "#4c1"))
+def test_characters_xml_forbids_are_left_out() -> None:
+    root = parse(badges.flat_badge("a\x00b\x1b[2J\ud800", "c\x07d\uffff\ufffe", "#4c1"))
     assert texts(root)[1].text == "ab[2J"
     assert texts(root)[3].text == "cd"
 
 
-@given(label=st.text(max_size=40), message=st.text(max_size=40))
+@given(
+    label=st.text(st.characters(codec=None), max_size=40),
+    message=st.text(st.characters(codec=None), max_size=40),
+)
 def test_any_text_makes_well_formed_svg(label: str, message: str) -> None:
     root = parse(badges.flat_badge(label, message, "#007ec6"))
     assert int(root.attrib["width"]) >= 11

@@ -132,8 +132,13 @@ def brightness(color: str) -> float:
 
 
 def printable(text: str) -> str:
-    """Text as it may appear in SVG: control characters, which XML forbids, left out."""
-    return "".join(char for char in text if unicodedata.category(char) != "Cc")
+    """Text as it may appear in SVG: control characters, surrogates and U+FFFE/U+FFFF, which
+    XML forbids, left out."""
+    return "".join(
+        char
+        for char in text
+        if unicodedata.category(char) not in ("Cc", "Cs") and char not in "\ufffe\uffff"
+    )
 
 
 def _text(content: str, left: int, width: int, background: str) -> str:

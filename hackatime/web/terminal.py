@@ -65,8 +65,10 @@ def bar(ms: int, longest_ms: int, cells: int) -> str:
 
 def clean(text: str) -> str:
     """A name as it may reach a terminal: control and format characters (escape sequences,
-    bidirectional overrides) become `?`."""
-    return "".join("?" if unicodedata.category(char) in ("Cc", "Cf") else char for char in text)
+    bidirectional overrides) and surrogates become `?`."""
+    return "".join(
+        "?" if unicodedata.category(char) in ("Cc", "Cf", "Cs") else char for char in text
+    )
 
 
 def cell_width(text: str) -> int:
