@@ -37,6 +37,7 @@ def read_urls(goal_id: int) -> list[str]:
         "goal_id": str(goal_id),
         "email": "peer@example.com",
         "slack_uid": "U0PEER",
+        "project": "mixed",
     }
     queries = {
         "/users/{user}/summaries": "?range=last_7_days",

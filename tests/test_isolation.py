@@ -109,7 +109,18 @@ AIMED_AT_ALICE: dict[tuple[str, str], list[tuple[dict[str, str], dict[str, str],
     ("get", "/my/heartbeats/most_recent"): [({}, {}, None, 200)],
     ("get", "/users/lookup_email/{email}"): [({"email": "alice@example.com"}, {}, None, 403)],
     ("get", "/users/lookup_slack_uid/{slack_uid}"): [({"slack_uid": "UALICE"}, {}, None, 403)],
-    ("get", "/users/{username}/stats"): [({"username": ALICE}, {}, None, 403)],
+    # A private user is as unknown as a free name, to stats, badges and shields alike.
+    ("get", "/users/{username}/stats"): [({"username": ALICE}, {}, None, 404)],
+    ("get", "/badge/{username}"): [({"username": ALICE}, {}, None, 404)],
+    ("get", "/badge/{username}/{project}"): [
+        ({"username": ALICE, "project": f"{SECRET}-project"}, {}, None, 404)
+    ],
+    ("get", "/shields/{username}"): [({"username": ALICE}, {}, None, 404)],
+    ("get", "/shields/{username}/{project}"): [
+        ({"username": ALICE, "project": f"{SECRET}-project"}, {}, None, 404)
+    ],
+    # The terminal overview is the caller's own.
+    ("get", "/"): [({}, {}, None, 200)],
     # Trust levels are public, as in Hackatime: the answer carries nothing else.
     ("get", "/users/{username}/trust_factor"): [({"username": ALICE}, {}, None, 200)],
     ("get", "/openapi.json"): [({}, {}, None, 200)],
@@ -239,7 +250,7 @@ async def test_public_stats_are_visible_private_are_not(
     # A convicted (red) user's stats are hidden even when public.
     await users.update_user(db, "alice", trust_level="red")
     response = await client.get("/api/v1/users/alice/stats", headers=bob.bearer)
-    assert response.status_code == 403
+    assert response.status_code == 404
 
 
 # --- Keys are never written in clear ---------------------------------------------------------
