@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     goal_list = goal.add_parser("list", parents=[common], help="list goals")
     goal_list.add_argument("--user", help="only this user's goals")
     goal_rm = goal.add_parser("rm", parents=[common], help="remove a goal")
-    goal_rm.add_argument("id", type=int)
+    goal_rm.add_argument("id", help="the goal's id, as goal list shows it")
     return parser
 
 
