@@ -19,8 +19,8 @@ from starlette.routing import Mount, Route
 
 from hackatime import ingest, logs, metrics, users
 from hackatime.api import goals as api_goals
-from hackatime.api import health as api_health
 from hackatime.api import hackatime as api_hackatime
+from hackatime.api import health as api_health
 from hackatime.api import wakatime as api_wakatime
 from hackatime.api import wakatime_stats as api_wakatime_stats
 from hackatime.api.openapi import openapi_endpoint
@@ -130,7 +130,8 @@ async def _announce_when_listening(db: Database, settings: Settings) -> None:
 
     Not before: a port already in use must not leave behind a user whose key nobody saw.
     """
-    while not (addresses := _listening_addresses()):
+    # Polled: the server binds outside the app and signals nothing the app could wait on.
+    while not (addresses := _listening_addresses()):  # noqa: ASYNC110
         await asyncio.sleep(LISTEN_POLL_SECONDS)
     host, port = addresses[0]
     shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "::1") else host

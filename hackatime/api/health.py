@@ -36,4 +36,3 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse(
         {"status": "ok", "database": "ok", "schema_version": row[0], "version": __version__}
     )
-
