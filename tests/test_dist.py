@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import pytest
 
 import hackatime
 from tests.helpers import REPO_ROOT, free_port, running_server
+from tests.test_deploy import environment, read_unit
 
 pytestmark = pytest.mark.slow
 
@@ -123,3 +125,43 @@ def test_a_plain_pip_install_serves(tmp_path: Path) -> None:
         assert server.stop() == 0
 
     assert total == 90.0
+
+
+def test_the_units_command_lines_run_the_single_file(single_file: Path, tmp_path: Path) -> None:
+    """What deploy/hackatime.service and hackatime-backup.service run, with their environment,
+    under a stand-in root (and on the loopback: tests serve nothing else)."""
+    root = tmp_path / "root"
+
+    def rebased(value: str) -> str:
+        return re.sub(r"(^|\s)/(var|usr)/", lambda m: f"{m[1]}{root}/{m[2]}/", value)
+
+    service = read_unit("hackatime.service")["Service"]
+    backup = read_unit("hackatime-backup.service")["Service"]
+    for directory in (*service["StateDirectory"], *backup["StateDirectory"][0].split()):
+        (root / "var/lib" / directory).mkdir(parents=True, exist_ok=True)
+    program = root / "usr/local/bin/hackatime"
+    program.parent.mkdir(parents=True)
+    shutil.copy2(single_file, program)
+    env = clean_env(
+        **{
+            **{name: rebased(value) for name, value in environment(service).items()},
+            "HACKATIME_HOST": "127.0.0.1",
+            "HACKATIME_PORT": str(free_port()),
+            "LOGNAME": "hackatime",
+        }
+    )
+    db_path = Path(env["HACKATIME_DB"])
+    serve = shlex.split(rebased(service["ExecStart"][0]))
+
+    with running_server(db_path, port=int(env["HACKATIME_PORT"]), command=serve, env=env) as server:
+        match = KEY_LINE.search(server.startup_output)
+        assert match, server.startup_output
+        total = heartbeats_in_totals_out(server.base_url, match[1])
+        nightly = run(*shlex.split(rebased(backup["ExecStart"][0])), env=env)
+        assert server.stop() == 0
+
+    assert total == 90.0
+    assert nightly.returncode == 0, nightly.stderr
+    (copy,) = (root / "var/lib/hackatime-backups").iterdir()
+    assert re.fullmatch(r"hackatime-\d{8}T\d{6}Z\.db", copy.name)
+    assert (Path(env["SHIV_ROOT"])).is_dir()  # unpacked where the unit lets it write
