@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hackatime import __version__, backups, db, goals, migrations, users
+from hackatime import __version__, backups, goals, migrations, users
 from hackatime.config import ConfigError, Settings, load_settings
-from hackatime.db import Database
+from hackatime.db import Database, backup, upgrade
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -186,7 +186,7 @@ def _backup(parser: argparse.ArgumentParser, settings: Settings, args: argparse.
         if into_folder:
             target = backups.copy_into(settings.db_path, target, datetime.now(UTC))
         else:
-            db.backup(settings.db_path, target)
+            backup(settings.db_path, target)
     except (OSError, sqlite3.Error) as error:
         print(f"hackatime: error: {error}", file=sys.stderr)
         return 1
@@ -202,7 +202,7 @@ def _migrate(parser: argparse.ArgumentParser, settings: Settings) -> int:
     if not path.is_file():
         parser.error(f"no database at {path}")
     try:
-        upgraded = db.upgrade(path, datetime.now(UTC))
+        upgraded = upgrade(path, datetime.now(UTC))
     except (migrations.SchemaError, sqlite3.Error) as error:
         print(f"hackatime: error: the database {path} {error}", file=sys.stderr)
         return 1
