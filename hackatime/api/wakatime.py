@@ -60,9 +60,9 @@ async def post_heartbeats(request: Request) -> JSONResponse:
         if isinstance(result, list):
             metrics.count_heartbeats(request.app.state, stored=0, rejected=1)
             raise BadRequest("; ".join(result))
-        metrics.count_heartbeats(request.app.state, stored=1, rejected=0)
         db = database(request)
         (stored,) = await ingest.store(db, user.id, [result])
+        metrics.count_heartbeats(request.app.state, stored=1, rejected=0)
         (heartbeat_id,) = await ingest.stored_ids(db, user.id, [stored])
         return JSONResponse(
             {"data": heartbeats.heartbeat_json(stored, id=heartbeat_id, user_id=user.id)},
