@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint format bench
+.PHONY: install run test lint format bench dist
 
 install: $(VENV)/.installed
 
@@ -32,3 +32,18 @@ bench: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# One executable file, dist/hackatime: the app and every runtime dependency in a zipapp (shiv) that
+# runs with the system python3 (3.11+). Rebuilt only when a source changes; --reproducible fixes
+# the timestamps, so the same sources and dependency versions give the same bytes. The compiled
+# dependencies (orjson) are the build machine's: build on the Pi, or pass pip options in
+# DIST_PIP_ARGS (README, "On a Raspberry Pi").
+DIST_SOURCES := pyproject.toml app.py $(shell find hackatime -type f ! -path '*/__pycache__/*')
+dist: dist/hackatime
+
+dist/hackatime: $(VENV)/.installed $(DIST_SOURCES)
+	rm -rf build
+	mkdir -p dist
+	$(BIN)/shiv --reproducible --compressed --console-script hackatime \
+		--python '/usr/bin/env python3' --output-file $@ . $(DIST_PIP_ARGS)
+	rm -rf build

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import getpass
+import os
 import re
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,10 +17,11 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route
 
-from hackatime import ingest, logs, users
+from hackatime import ingest, logs, metrics, users
 from hackatime.api import badges as api_badges
 from hackatime.api import goals as api_goals
 from hackatime.api import hackatime as api_hackatime
+from hackatime.api import health as api_health
 from hackatime.api import wakatime as api_wakatime
 from hackatime.api import wakatime_stats as api_wakatime_stats
 from hackatime.api.openapi import openapi_endpoint
@@ -27,6 +32,9 @@ from hackatime.responses import exception_handlers
 from hackatime.web.terminal import terminal_overview
 
 WAKATIME_ROUTES = api_wakatime.routes + api_wakatime_stats.routes + api_goals.routes
+API_BASES = ("/api/hackatime/v1", "/api/v1")
+# How often the start-up announcement looks whether the server has bound its port yet.
+LISTEN_POLL_SECONDS = 0.02
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -38,31 +46,50 @@ def create_app(settings: Settings | None = None) -> Starlette:
         db = Database(settings.db_path, read_connections=settings.read_connections)
         await db.open()
         app.state.db = db
+        # The server binds its port only after this start-up; the announcement waits for it.
+        announcer = (
+            asyncio.create_task(_announce_when_listening(db, settings))
+            if settings.create_first_user
+            else None
+        )
         try:
-            await _welcome_first_user(db, settings)
             yield
         finally:
+            if announcer is not None:
+                announcer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await announcer
             await ingest.drain(db)
             await db.close()
 
+    routes = [
+        Route("/", terminal_overview, methods=["GET"]),
+        Route("/api/openapi.json", openapi_endpoint, methods=["GET"]),
+        Route("/api/health", api_health.health, methods=["GET"]),
+        # The legacy client posts heartbeats to `api_url` itself, with or without a slash.
+        *(Route(base, api_wakatime.post_heartbeats, methods=["POST"]) for base in API_BASES),
+        Mount("/api/hackatime/v1", routes=WAKATIME_ROUTES),
+        # The seed's routes first: its /users/{username}/stats takes precedence.
+        Mount("/api/v1", routes=api_hackatime.routes + api_badges.routes + WAKATIME_ROUTES),
+    ]
+    app_metrics = metrics.Metrics() if settings.metrics else None
+    middleware = [
+        # Browser plugins post from their own origin and send X-Machine-Name.
+        Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
+    ]
+    if app_metrics is not None:
+        routes.append(Route("/metrics", metrics.metrics_endpoint, methods=["GET"]))
+        middleware.insert(
+            0, Middleware(metrics.MetricsMiddleware, metrics=app_metrics, routes=routes)
+        )
     app = Starlette(
-        routes=[
-            Route("/", terminal_overview, methods=["GET"]),
-            Route("/api/openapi.json", openapi_endpoint, methods=["GET"]),
-            Mount("/api/hackatime/v1", routes=WAKATIME_ROUTES),
-            # The seed's routes first: its /users/{username}/stats takes precedence.
-            Mount("/api/v1", routes=api_hackatime.routes + api_badges.routes + WAKATIME_ROUTES),
-        ],
-        middleware=[
-            # Browser plugins post from their own origin and send X-Machine-Name.
-            Middleware(
-                CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"]
-            )
-        ],
+        routes=routes,
+        middleware=middleware,
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = app_metrics
     app.state.auth_failures = FailureLimiter(settings.auth_failures_per_minute)
     return app
 
@@ -76,19 +103,59 @@ def _first_username() -> str:
     return name if not users.validate_fields(username=name) else "admin"
 
 
-async def _welcome_first_user(db: Database, settings: Settings) -> None:
+def _listening_addresses() -> list[tuple[str, int]]:
+    """The TCP addresses this process listens on, whichever server bound them.
+
+    `hackatime serve`, `python app.py` and `uvicorn app:app --port N` all bind after the app's
+    start-up, and only the socket knows the port the server was given.
+    """
+    found = []
+    for name in os.listdir("/dev/fd"):
+        try:
+            fd = os.dup(int(name))
+        except OSError:
+            continue  # the directory listing's own descriptor, closed by now
+        try:
+            sock = socket.socket(fileno=fd)
+        except OSError:
+            os.close(fd)  # not a socket
+            continue
+        with sock:
+            listening = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+            if listening and sock.family in (socket.AF_INET, socket.AF_INET6):
+                host, port = sock.getsockname()[:2]
+                found.append((host, port))
+    return found
+
+
+async def _announce_when_listening(db: Database, settings: Settings) -> None:
+    """Once the port is bound: make the first user if there is none, then say where to connect.
+
+    Not before: a port already in use must not leave behind a user whose key nobody saw.
+    """
+    # Polled: the server binds outside the app and signals nothing the app could wait on.
+    while not (addresses := _listening_addresses()):  # noqa: ASYNC110
+        await asyncio.sleep(LISTEN_POLL_SECONDS)
+    host, port = addresses[0]
+    shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "::1") else host
+    if ":" in shown_host:
+        shown_host = f"[{shown_host}]"
+    await _welcome_first_user(db, f"http://{shown_host}:{port}")
+    print(f"hackatime: listening on http://{shown_host}:{port}", flush=True)
+
+
+async def _welcome_first_user(db: Database, base_url: str) -> None:
     """On an empty database, make the first user and print how to point WakaTime here."""
-    if not settings.create_first_user or await users.count_users(db):
+    if await users.count_users(db):
         return
     user, key = await users.create_user(db, _first_username(), is_admin=True)
-    host = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0", "::", "::1") else settings.host
     # Flushed at once: on a Pi this is read from the service's journal.
     print(
         f"\nCreated user {user.username!r} (admin). Its API key, shown only this once:\n\n"
         f"    {key}\n\n"
         "Put these lines in ~/.wakatime.cfg on every machine you code on:\n\n"
         "[settings]\n"
-        f"api_url = http://{host}:{settings.port}/api/hackatime/v1\n"
+        f"api_url = {base_url}/api/hackatime/v1\n"
         f"api_key = {key}\n",
         flush=True,
     )

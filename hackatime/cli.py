@@ -1,5 +1,5 @@
-"""The `hackatime` command: serve, back up, and manage users and goals. Thin over the domain
-modules."""
+"""The `hackatime` command: serve, back up, migrate, and manage users and goals. Thin over the
+domain modules."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import signal
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hackatime import goals, users
+from hackatime import __version__, backups, goals, migrations, users
 from hackatime.config import ConfigError, Settings, load_settings
-from hackatime.db import Database, backup
+from hackatime.db import Database, backup, upgrade
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hackatime", description="Self-hosted WakaTime-compatible time tracker."
     )
+    parser.add_argument("--version", action="version", version=f"hackatime {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", parents=[common], help="run the server")
@@ -57,11 +59,31 @@ def _parser() -> argparse.ArgumentParser:
     key = user.add_parser("key", parents=[common], help="replace a user's API key (--rotate)")
     key.add_argument("name")
     key.add_argument("--rotate", action="store_true", help="make a new key; the old one stops")
+
+    remove = user.add_parser("rm", parents=[common], help="delete a user and their heartbeats")
+    remove.add_argument("name")
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
     backup = commands.add_parser(
         "backup", parents=[common], help="copy the database safely, even while it is served"
     )
-    backup.add_argument("path", help="where to write the copy (must not exist)")
+    backup.add_argument(
+        "path",
+        help="a new file to write the copy to, or an existing folder to put a timestamped copy in",
+    )
     backup.add_argument("--force", action="store_true", help="replace an existing file")
+    backup.add_argument(
+        "--keep",
+        type=int,
+        metavar="N",
+        help="into a folder: then delete all but the newest N copies this command made there",
+    )
+
+    commands.add_parser(
+        "migrate",
+        parents=[common],
+        help="bring the database to this version's schema (serve does it too), after a backup",
+    )
 
     goal = commands.add_parser("goal", help="manage coding goals").add_subparsers(
         dest="action", required=True
@@ -76,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     goal_list = goal.add_parser("list", parents=[common], help="list goals")
     goal_list.add_argument("--user", help="only this user's goals")
     goal_rm = goal.add_parser("rm", parents=[common], help="remove a goal")
-    goal_rm.add_argument("id", type=int)
+    goal_rm.add_argument("id", help="the goal's id, as goal list shows it")
     return parser
 
 
@@ -91,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(parser, settings, args)
     if args.command == "backup":
         return _backup(parser, settings, args)
+    if args.command == "migrate":
+        return _migrate(parser, settings)
     handler = _ACTIONS[args.command][args.action]
     creates_database = (args.command, args.action) == ("user", "add")
     if not creates_database and not settings.db_path.exists():
@@ -147,16 +171,47 @@ def _serve(parser: argparse.ArgumentParser, settings: Settings, args: argparse.N
 
 def _backup(parser: argparse.ArgumentParser, settings: Settings, args: argparse.Namespace) -> int:
     target = Path(args.path)
-    if target.exists() and not args.force:
-        parser.error(f"{target} exists; choose another path or pass --force")
-    if target.resolve() == settings.db_path.resolve():
-        parser.error("the backup path is the database itself")
+    into_folder = target.is_dir()
+    if args.keep is not None and (not into_folder or args.keep < 1):
+        parser.error("--keep N needs an existing folder as the destination and N of 1 or more")
+    if not into_folder:
+        if args.path.endswith("/") or not target.parent.is_dir():
+            folder = target if args.path.endswith("/") else target.parent
+            parser.error(f"the destination folder {folder} does not exist; create it first")
+        if target.exists() and not args.force:
+            parser.error(f"{target} exists; choose another path or pass --force")
+        if target.resolve() == settings.db_path.resolve():
+            parser.error("the backup path is the database itself")
     try:
-        backup(settings.db_path, target)
-    except (FileNotFoundError, sqlite3.Error) as error:
+        if into_folder:
+            target = backups.copy_into(settings.db_path, target, datetime.now(UTC))
+        else:
+            backup(settings.db_path, target)
+    except (OSError, sqlite3.Error) as error:
         print(f"hackatime: error: {error}", file=sys.stderr)
         return 1
     print(f"Backed up {settings.db_path} to {target}")
+    if args.keep is not None:
+        for old in backups.prune(target.parent, args.keep):
+            print(f"Removed the old copy {old}")
+    return 0
+
+
+def _migrate(parser: argparse.ArgumentParser, settings: Settings) -> int:
+    path = settings.db_path
+    if not path.is_file():
+        parser.error(f"no database at {path}")
+    try:
+        upgraded = upgrade(path, datetime.now(UTC))
+    except (migrations.SchemaError, sqlite3.Error) as error:
+        print(f"hackatime: error: the database {path} {error}", file=sys.stderr)
+        return 1
+    if upgraded.backup is not None:
+        print(f"Backed up {path} to {upgraded.backup}")
+    for migration in upgraded.applied:
+        print(f"Applied {migration.name}")
+    done = "now at" if upgraded.applied else "already at"
+    print(f"{path} is {done} schema version {migrations.latest_version()}")
     return 0
 
 
@@ -209,6 +264,29 @@ async def _key(db: Database, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _remove(db: Database, args: argparse.Namespace) -> int:
+    user = await users.get_user_by_name(db, args.name)
+    if user is None:
+        raise users.UserError(f"no user named {args.name!r}")
+    heartbeat_count, goal_count = await users.owned_rows(db, user)
+    what = f"user {user.username!r} with {heartbeat_count} heartbeats and {goal_count} goals"
+    if not args.yes and not _confirm(f"Delete {what}? This cannot be undone. [y/N] "):
+        print("Nothing deleted.", file=sys.stderr)
+        return 1
+    await users.delete_user(db, user.username)
+    print(f"Deleted {what}")
+    return 0
+
+
+def _confirm(question: str) -> bool:
+    try:
+        answer = input(question)
+    except EOFError:  # no terminal to answer from: --yes is the way
+        print("\nno answer; pass --yes to delete without asking", file=sys.stderr)
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
 def _describe(user: users.User) -> str:
     fields: list[tuple[str, Any]] = [
         ("id", user.id),
@@ -247,7 +325,11 @@ async def _goal_list(db: Database, args: argparse.Namespace) -> int:
         if user is None:
             raise users.UserError(f"no user named {args.user!r}")
         user_id = user.id
-    for goal in await goals.list_goals(db, user_id):
+    found = await goals.list_goals(db, user_id)
+    if not found:
+        print(f"No goals for {args.user!r} yet." if args.user else "No goals yet.")
+        print("Add one with: hackatime goal add --user NAME --title T --seconds N --period day")
+    for goal in found:
         print(f"{goal.id}  {_describe_goal(goal)}")
     return 0
 
@@ -269,7 +351,7 @@ def _describe_goal(goal: goals.Goal) -> str:
 
 Action = Callable[[Database, argparse.Namespace], Awaitable[int]]
 _ACTIONS: dict[str, dict[str, Action]] = {
-    "user": {"add": _add, "set": _set, "list": _list, "key": _key},
+    "user": {"add": _add, "set": _set, "list": _list, "key": _key, "rm": _remove},
     "goal": {"add": _goal_add, "list": _goal_list, "rm": _goal_rm},
 }
 

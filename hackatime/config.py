@@ -27,6 +27,8 @@ class Settings:
     auth_failures_per_minute: int = 20
     # On an empty database, create a first user at start and print its key.
     create_first_user: bool = True
+    # Serve Prometheus metrics at /metrics (no key: keep it to the LAN or the proxy).
+    metrics: bool = False
 
     @property
     def timeout_ms(self) -> int:
@@ -43,6 +45,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         "timeout_seconds": _positive_int(env, "HACKATIME_TIMEOUT", 120),
         "default_timezone": _timezone(env, "HACKATIME_TIMEZONE"),
         "auth_failures_per_minute": _positive_int(env, "HACKATIME_AUTH_FAILURES_PER_MINUTE", 20),
+        "metrics": _flag(env, "HACKATIME_METRICS"),
     }
     for key, value in overrides.items():
         if value is not None:
@@ -61,6 +64,15 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name} must be positive, got {raw!r}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be 1 or 0, got {env[name]!r}")
 
 
 def _timezone(env: Mapping[str, str], name: str) -> str:

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,8 @@ import aiosqlite
 from hackatime import migrations
 
 Params = Sequence[Any] | Mapping[str, Any]
+
+log = logging.getLogger("hackatime")
 
 
 async def _prepare(conn: aiosqlite.Connection, *, writer: bool) -> None:
@@ -47,7 +52,14 @@ class Database:
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(migrations.upgrade_file, self.path)
+        upgraded = await asyncio.to_thread(upgrade, self.path, datetime.now(UTC))
+        if upgraded.applied:
+            log.info(
+                "database upgraded to schema version %d (%s); the old one is kept as %s",
+                upgraded.applied[-1].version,
+                ", ".join(migration.name for migration in upgraded.applied),
+                upgraded.backup,
+            )
         self._writer = await aiosqlite.connect(self.path, isolation_level=None)
         await _prepare(self._writer, writer=True)
         self._readers = asyncio.Queue()
@@ -127,6 +139,27 @@ def backup(source: Path, target: Path) -> None:
     finally:
         source_conn.close()
     partial.replace(target)
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    applied: list[migrations.Migration]
+    # The copy taken before the first migration ran; None when nothing had to run.
+    backup: Path | None
+
+
+def upgrade(path: Path, now: datetime) -> Upgrade:
+    """Bring the database at `path` to the current schema, copying it aside first when a
+    migration has to run: `hackatime.db.schema-v1.20261201T030000Z.bak` beside it."""
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("PRAGMA busy_timeout = 5000")
+        version = migrations.schema_version(conn)
+        needed = migrations.pending(conn)
+        copy = None
+        if needed:
+            copy = path.with_name(f"{path.name}.schema-v{version}.{now:%Y%m%dT%H%M%SZ}.bak")
+            backup(path, copy)
+        return Upgrade(migrations.upgrade(conn), copy)
 
 
 def integer_id(text: str) -> int | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -15,11 +17,13 @@ from hackatime.users import UserError, get_user_by_name
 PERIODS = ("day", "week")
 # How many periods a goal's chart shows, the current one last.
 CHART_PERIODS = 7
+# wakatime-cli's --today-goal refuses any other shape of goal id.
+GOAL_ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
 @dataclass(frozen=True)
 class Goal:
-    id: int
+    id: str
     user_id: int
     title: str
     seconds: int
@@ -47,6 +51,8 @@ class PeriodProgress:
 
 
 _COLUMNS = "id, user_id, title, seconds, period, project, language, created_at_ms"
+# The rowid follows creation (the migration to UUID ids kept the old order).
+_ORDER = "ORDER BY rowid"
 
 
 def _goal(row: sqlite3.Row) -> Goal:
@@ -77,9 +83,11 @@ async def add_goal(
         raise UserError("; ".join(problems))
     assert user is not None
     rows = await db.write(
-        "INSERT INTO goals (user_id, title, seconds, period, project, language, created_at_ms)"
-        f" VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
+        "INSERT INTO goals"
+        " (id, user_id, title, seconds, period, project, language, created_at_ms)"
+        f" VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
         (
+            str(uuid.uuid4()),
             user.id,
             title.strip(),
             seconds,
@@ -92,12 +100,18 @@ async def add_goal(
     return _goal(rows[0])
 
 
-async def remove_goal(db: Database, goal_id: int) -> None:
+def is_goal_id(text: str) -> bool:
+    return GOAL_ID_PATTERN.fullmatch(text) is not None
+
+
+async def remove_goal(db: Database, goal_id: str) -> None:
     if not await db.write("DELETE FROM goals WHERE id = ? RETURNING id", (goal_id,)):
         raise UserError(f"no goal with id {goal_id}")
 
 
-async def get_goal(db: Database, goal_id: int, user_id: int | None = None) -> Goal | None:
+async def get_goal(db: Database, goal_id: str, user_id: int | None = None) -> Goal | None:
+    if not is_goal_id(goal_id):
+        return None
     row = await db.fetch_one(
         f"SELECT {_COLUMNS} FROM goals WHERE id = ? AND (? IS NULL OR user_id = ?)",
         (goal_id, user_id, user_id),
@@ -107,7 +121,7 @@ async def get_goal(db: Database, goal_id: int, user_id: int | None = None) -> Go
 
 async def list_goals(db: Database, user_id: int | None = None) -> list[Goal]:
     rows = await db.fetch_all(
-        f"SELECT {_COLUMNS} FROM goals WHERE ? IS NULL OR user_id = ? ORDER BY id",
+        f"SELECT {_COLUMNS} FROM goals WHERE ? IS NULL OR user_id = ? {_ORDER}",
         (user_id, user_id),
     )
     return [_goal(row) for row in rows]

@@ -13,7 +13,6 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 
 _PACKAGE = resources.files("hackatime")
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -128,13 +127,3 @@ def _run_in_transaction(conn: sqlite3.Connection, sql: str, version: int) -> Non
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-
-
-def upgrade_file(path: Path) -> list[Migration]:
-    """Open the database at `path` on its own connection and bring it to the current schema."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute("PRAGMA busy_timeout = 5000")
-        return upgrade(conn)
-    finally:
-        conn.close()

@@ -100,7 +100,11 @@ CREATE INDEX IF NOT EXISTS heartbeats_user_time
     ON heartbeats (user_id, time_ms, gap_next_ms, project, language);
 
 CREATE TABLE IF NOT EXISTS goals (
-    id INTEGER PRIMARY KEY,
+    -- A lowercase UUID v4, as str(uuid.uuid4()) writes it: wakatime-cli's --today-goal accepts
+    -- no other shape. Listings follow the rowid, which follows creation.
+    id TEXT PRIMARY KEY NOT NULL
+        CHECK (id GLOB '????????-????-4???-[89ab]???-????????????'
+               AND NOT id GLOB '*[^0-9a-f-]*'),
     user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     title TEXT NOT NULL,
     seconds INTEGER NOT NULL CHECK (seconds > 0),

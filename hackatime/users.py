@@ -221,6 +221,26 @@ async def rotate_key(db: Database, username: str) -> str:
     return key
 
 
+# What deleting a user takes with it (the foreign keys cascade): heartbeats and goals.
+COUNT_OWNED_ROWS = (
+    "SELECT (SELECT count(*) FROM heartbeats WHERE user_id = :id),"
+    " (SELECT count(*) FROM goals WHERE user_id = :id)"
+)
+
+
+async def owned_rows(db: Database, user: User) -> tuple[int, int]:
+    """How many heartbeats and goals the user has."""
+    row = await db.fetch_one(COUNT_OWNED_ROWS, {"id": user.id})
+    assert row is not None
+    return row[0], row[1]
+
+
+async def delete_user(db: Database, username: str) -> None:
+    """Delete the user with every heartbeat and goal of theirs, in one statement."""
+    if not await _write(db, "DELETE FROM users WHERE username = ? RETURNING id", (username,)):
+        raise UserError(f"no user named {username!r}")
+
+
 async def set_detected_timezone(db: Database, user: User, zone: str) -> User:
     """Record the zone a client reported; the user as it now is (unchanged for a bad zone)."""
     if user.detected_timezone == zone or not is_zone(zone):

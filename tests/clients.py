@@ -42,8 +42,8 @@ def add_user(db_path: Path, username: str, **fields: Any) -> str:
     return asyncio.run(create())
 
 
-def add_goal(db_path: Path, username: str, **fields: Any) -> int:
-    async def create() -> int:
+def add_goal(db_path: Path, username: str, **fields: Any) -> str:
+    async def create() -> str:
         db = Database(db_path, read_connections=1)
         await db.open()
         try:

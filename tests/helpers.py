@@ -86,6 +86,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 API_KEY_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
+LISTENING = b"hackatime: listening on http://"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -156,13 +159,15 @@ def running_server(
     *,
     port: int | None = None,
     app_py: bool = False,
+    command: Sequence[str] | None = None,
     env: Mapping[str, str] | None = None,
     ready_timeout: float = 15.0,
 ) -> Iterator[ServerProcess]:
     """Start the real server as its own process and yield once its port accepts connections.
 
     `hackatime serve --db --port` by default; with `app_py`, `python app.py` configured through
-    HACKATIME_DB and HACKATIME_PORT. HACKATIME_* variables of the test run are not inherited;
+    HACKATIME_DB and HACKATIME_PORT; with `command`, that command given HACKATIME_DB (it must
+    listen on `port`). HACKATIME_* variables of the test run are not inherited;
     `env` adds to the environment. The process is killed on the way out if still running.
     """
     port = port or free_port()
@@ -170,7 +175,10 @@ def running_server(
         name: value for name, value in os.environ.items() if not name.startswith("HACKATIME_")
     }
     child_env.update(env or {})
-    if app_py:
+    if command is not None:
+        child_env.update(HACKATIME_DB=str(db_path))
+        argv = list(command)
+    elif app_py:
         child_env.update(HACKATIME_DB=str(db_path), HACKATIME_PORT=str(port))
         argv = [sys.executable, str(REPO_ROOT / "app.py")]
     else:
@@ -198,7 +206,8 @@ def _stdout_until_listening(server: ServerProcess, timeout: float) -> str:
     deadline = time.monotonic() + timeout
     with selectors.DefaultSelector() as selector:
         selector.register(fd, selectors.EVENT_READ)
-        while not _accepts_connections(server.port):
+        # The server says where it listens once its port is bound, after the first-start banner.
+        while LISTENING not in output or not _accepts_connections(server.port):
             if process.poll() is not None:
                 raise AssertionError(
                     f"server exited with {process.returncode} before listening on "
@@ -212,13 +221,6 @@ def _stdout_until_listening(server: ServerProcess, timeout: float) -> str:
             # os.read, not the buffered reader: nothing may linger in a Python buffer.
             if selector.select(timeout=0.05):
                 output.extend(os.read(fd, 65536))
-        # uvicorn binds only after the lifespan startup, so anything printed then (the banner)
-        # is already in the pipe.
-        while selector.select(timeout=0):
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            output.extend(chunk)
     return output.decode(errors="replace")
 
 

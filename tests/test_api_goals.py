@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from contextlib import closing
 from datetime import date, timedelta
@@ -39,6 +40,10 @@ CHART_KEYS = {
     "range_status",
 }
 RANGE_KEYS = {"date", "start", "end", "text", "timezone"}
+# wakatime-cli (Go) checks `--today-goal ID` against this before it asks the server anything.
+WAKATIME_CLI_GOAL_ID = re.compile(
+    r"^[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}$"
+)
 
 
 def every_30s(start_ms: int, seconds: int, project: str = "app", **fields: Any) -> list[Any]:
@@ -108,7 +113,7 @@ async def test_daily_goal_chart(
     assert today_entry["range"]["timezone"] == zone
     assert data["chart_data"][-2]["range"]["text"] == "Yesterday"
     assert {key: data[key] for key in GOAL_FIELDS} == {
-        "id": str(goal.id),
+        "id": goal.id,
         "title": "Code daily",
         "delta": "day",
         "seconds": 100,
@@ -145,7 +150,7 @@ async def test_daily_goal_reached_today_is_a_success(
     body = await get_json(client, alice, f"{base}/users/current/goals")
 
     assert body["total"] == 2
-    assert [goal["id"] for goal in body["data"]] == [str(exactly.id), str(short.id)]
+    assert [goal["id"] for goal in body["data"]] == [exactly.id, short.id]
     assert [goal["chart_data"][-1]["range_status"] for goal in body["data"]] == [
         "success",
         "pending",
@@ -239,6 +244,37 @@ async def test_goal_counts_only_its_project_and_language(
     assert data["languages"] == ([language] if language else [])
 
 
+# --- ids wakatime-cli accepts ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("base", API_BASES)
+async def test_today_goal_answers_what_wakatime_cli_reads(
+    client: httpx.AsyncClient, db: Database, alice: Account, base: str
+) -> None:
+    """wakatime-cli --today-goal ID checks the id's shape, GETs goals/ID and prints
+    data.chart_data[-1].actual_seconds_text; it decodes goal_seconds and seconds as int."""
+    zone, today = await midday(db, alice)
+    await store_beats(db, alice, every_30s(day_start_ms(today, zone) + 2 * HOUR, 150))
+    made = [
+        await goals.add_goal(db, "alice", title=f"Goal {n}", seconds=600, period="day")
+        for n in range(20)
+    ]
+    assert all(WAKATIME_CLI_GOAL_ID.match(goal.id) for goal in made)
+    assert len({goal.id for goal in made}) == len(made)
+
+    body = await get_json(client, alice, f"{base}/users/current/goals/{made[0].id}")
+
+    assert body["data"]["id"] == made[0].id
+    today_entry = body["data"]["chart_data"][-1]
+    assert today_entry["actual_seconds_text"] == "2 mins"
+    assert (today_entry["range"]["date"], today_entry["actual_seconds"]) == (
+        today.isoformat(),
+        150.0,
+    )
+    assert type(today_entry["goal_seconds"]) is int
+    assert type(body["data"]["seconds"]) is int
+
+
 # --- not found -------------------------------------------------------------------------------
 
 
@@ -246,9 +282,10 @@ async def test_goal_counts_only_its_project_and_language(
 @pytest.mark.parametrize(
     "goal_id",
     [
-        pytest.param("999999", id="unknown-id"),
-        pytest.param("abc", id="not-a-number"),
-        pytest.param("-1", id="negative"),
+        pytest.param("0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d", id="unknown-id"),
+        pytest.param("1", id="an-old-integer-id"),
+        pytest.param("abc", id="not-a-uuid"),
+        pytest.param("UPPER", id="uppercase-of-a-real-id"),
         pytest.param("BOBS", id="another-users-goal"),
     ],
 )
@@ -256,15 +293,16 @@ async def test_unknown_or_foreign_goal_is_not_found(
     client: httpx.AsyncClient, db: Database, alice: Account, bob: Account, base: str, goal_id: str
 ) -> None:
     bobs = await goals.add_goal(db, "bob", title="Bob's", seconds=60, period="day")
-    goal_id = str(bobs.id) if goal_id == "BOBS" else goal_id
+    mine = await goals.add_goal(db, "alice", title="Alice's", seconds=60, period="day")
+    goal_id = {"BOBS": bobs.id, "UPPER": mine.id.upper()}.get(goal_id, goal_id)
 
     response = await client.get(f"{base}/users/current/goals/{goal_id}", headers=alice.bearer)
 
     assert response.status_code == 404, response.text
     assert response.headers["content-type"] == "application/json"
     assert set(response.json()) == {"error"}
-    mine = await get_json(client, alice, f"{base}/users/current/goals")
-    assert mine["data"] == []
+    listed = await get_json(client, alice, f"{base}/users/current/goals")
+    assert [goal["id"] for goal in listed["data"]] == [mine.id]
 
 
 @pytest.mark.parametrize("base", API_BASES)
@@ -301,7 +339,7 @@ def goal_rows(path: Path) -> list[tuple[Any, ...]]:
     with closing(sqlite3.connect(path)) as conn:
         return conn.execute(
             "SELECT g.id, u.username, g.title, g.seconds, g.period, g.project, g.language"
-            " FROM goals g JOIN users u ON u.id = g.user_id ORDER BY g.id"
+            " FROM goals g JOIN users u ON u.id = g.user_id ORDER BY g.rowid"
         ).fetchall()
 
 

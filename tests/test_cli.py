@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib.metadata
+import io
 import sqlite3
 import subprocess
 import sys
@@ -14,7 +16,8 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from hackatime import users
+import hackatime
+from hackatime import goals, heartbeats, ingest, users
 from hackatime.cli import main
 from hackatime.db import Database
 from tests.helpers import API_KEY_PATTERN
@@ -556,3 +559,97 @@ def test_a_rejected_user_add_creates_no_database(
     assert run.status == 2
     assert "username" in run.err
     assert not db_path.exists()
+
+
+# --version, user rm, goal list
+
+
+def test_version_is_the_packages(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == f"hackatime {importlib.metadata.version('hackatime')}\n"
+    assert importlib.metadata.version("hackatime") == hackatime.__version__
+
+
+def owned(db_path: Path) -> dict[str, tuple[int, int]]:
+    """Heartbeats and goals per username."""
+    with closing(sqlite3.connect(db_path)) as conn:
+        rows = conn.execute(
+            "SELECT u.username, (SELECT count(*) FROM heartbeats h WHERE h.user_id = u.id),"
+            " (SELECT count(*) FROM goals g WHERE g.user_id = u.id) FROM users u ORDER BY u.id"
+        ).fetchall()
+    return {name: (beats, goal_count) for name, beats, goal_count in rows}
+
+
+@pytest.fixture
+def with_history(keys: dict[str, str], db_path: Path) -> Path:
+    async def fill(db: Database) -> None:
+        for name, count in (("alice", 3), ("bob", 2)):
+            user = await users.get_user_by_name(db, name)
+            assert user is not None
+            beats = [
+                heartbeats.Heartbeat(
+                    time_ms=n * 60_000, entity="/x.py", type="file", category="coding"
+                )
+                for n in range(count)
+            ]
+            await ingest.store(db, user.id, beats)
+            await goals.add_goal(db, name, title="T", seconds=60, period="day")
+
+    _with_database(db_path, fill)
+    return db_path
+
+
+@pytest.mark.parametrize(
+    ("answer", "deleted"),
+    [
+        pytest.param("y\n", True, id="yes"),
+        pytest.param("\n", False, id="enter-means-no"),
+        pytest.param("n\n", False, id="no"),
+        pytest.param("", False, id="no-terminal"),
+    ],
+)
+def test_user_rm_asks_first(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    with_history: Path,
+    answer: str,
+    deleted: bool,
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(answer))
+
+    run = cli(capsys, "user", "rm", "alice", "--db", str(with_history))
+
+    assert "Delete user 'alice' with 3 heartbeats and 1 goals?" in run.out
+    if deleted:
+        assert run.status == 0
+        assert run.out.endswith("[y/N] Deleted user 'alice' with 3 heartbeats and 1 goals\n")
+        assert owned(with_history) == {"bob": (2, 1)}
+    else:
+        assert run.status == 1
+        assert "Nothing deleted" in run.err
+        assert owned(with_history) == {"alice": (3, 1), "bob": (2, 1)}
+
+
+def test_user_rm_yes_deletes_without_asking(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, with_history: Path
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    run = cli(capsys, "user", "rm", "bob", "--yes", "--db", str(with_history))
+    assert (run.status, run.out) == (0, "Deleted user 'bob' with 2 heartbeats and 1 goals\n")
+    assert owned(with_history) == {"alice": (3, 1)}
+    again = cli(capsys, "user", "rm", "bob", "--yes", "--db", str(with_history))
+    assert again.status == 2
+    assert "no user named 'bob'" in again.err
+
+
+def test_goal_list_says_when_there_are_none(
+    capsys: pytest.CaptureFixture[str], keys: dict[str, str], db_path: Path
+) -> None:
+    everyone = cli(capsys, "goal", "list", "--db", str(db_path))
+    alice = cli(capsys, "goal", "list", "--user", "alice", "--db", str(db_path))
+    assert everyone.status == alice.status == 0
+    assert everyone.out.splitlines()[0] == "No goals yet."
+    assert alice.out.splitlines()[0] == "No goals for 'alice' yet."
+    assert "hackatime goal add" in alice.out

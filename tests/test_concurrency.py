@@ -27,14 +27,14 @@ MAX_REQUESTS_PER_CLIENT = 1500
 LOCKED = "database is locked"
 
 
-def read_urls(goal_id: int) -> list[str]:
+def read_urls(goal_id: str) -> list[str]:
     """One URL for every read operation the API documents (so every read endpoint)."""
     today = date.today().isoformat()
     path_values = {
         "user": "current",
         "username": "my",
         "range": "last_7_days",
-        "goal_id": str(goal_id),
+        "goal_id": goal_id,
         "email": "peer@example.com",
         "slack_uid": "U0PEER",
         "project": "mixed",

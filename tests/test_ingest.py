@@ -241,29 +241,33 @@ async def test_body_over_1_mib_is_413(
     assert await count_rows(db) == 0
 
 
+NOT_JSON = "Body is not valid JSON"
+WRONG_KIND = "Body must be a heartbeat object or an array of them, not "
+
+
 @pytest.mark.parametrize(
-    "body",
+    ("body", "error"),
     [
-        pytest.param(b'[{"entity": "a.py", "time": 1', id="truncated"),
-        pytest.param(b"", id="empty"),
-        pytest.param(b"entity=a.py", id="form-encoded"),
-        pytest.param(b'"not json inside a string"', id="string-not-holding-json"),
-        pytest.param(b"\xff\xfe", id="not-utf8"),
-        # JSON, but neither a heartbeat object nor an array of them.
-        pytest.param(b"42", id="number"),
-        pytest.param(b"null", id="null"),
-        pytest.param(b"true", id="bool"),
-        pytest.param(b'"42"', id="string-holding-a-number"),
+        pytest.param(b'[{"entity": "a.py", "time": 1', NOT_JSON, id="truncated"),
+        pytest.param(b"", NOT_JSON, id="empty"),
+        pytest.param(b"entity=a.py", NOT_JSON, id="form-encoded"),
+        pytest.param(b"\xff\xfe", NOT_JSON, id="not-utf8"),
+        # JSON, but neither a heartbeat object nor an array of them: the message says so.
+        pytest.param(b'"not json inside a string"', WRONG_KIND + "a string", id="string"),
+        pytest.param(b"42", WRONG_KIND + "a number", id="number"),
+        pytest.param(b"null", WRONG_KIND + "true, false or null", id="null"),
+        pytest.param(b"true", WRONG_KIND + "true, false or null", id="bool"),
+        pytest.param(b'"42"', WRONG_KIND + "a number", id="string-holding-a-number"),
     ],
 )
 async def test_a_body_that_is_not_heartbeats_is_400(
-    client: httpx.AsyncClient, db: Database, alice: Account, base: str, body: bytes
+    client: httpx.AsyncClient, db: Database, alice: Account, base: str, body: bytes, error: str
 ) -> None:
     response = await client.post(
         f"{base}/users/current/heartbeats.bulk", content=body, headers=alice.bearer
     )
     assert response.status_code == 400
-    assert list(response.json()) == ["error"]
+    assert response.json() == {"error": error}
     assert await count_rows(db) == 0
 
 
@@ -632,3 +636,29 @@ async def test_shutdown_writes_what_is_queued_before_closing(tmp_path: Path) -> 
     conn = sqlite3.connect(tmp_path / "x.db")
     assert conn.execute("SELECT count(*) FROM heartbeats").fetchone()[0] == 5
     conn.close()
+
+
+@pytest.mark.parametrize("slash", [pytest.param("", id="no-slash"), pytest.param("/", id="slash")])
+async def test_heartbeats_posted_at_the_base_itself_are_stored(
+    client: httpx.AsyncClient, db: Database, alice: Account, base: str, t0: int, slash: str
+) -> None:
+    """The legacy client (wakatime 13) posts to `api_url` exactly as the config gives it."""
+    url = base + slash
+    batch = await client.post(url, json=[item(t0), item(t0 + 60)], headers=alice.bearer)
+    single = await client.post(url, json=item(t0 + 90), headers=alice.basic)
+
+    assert batch.status_code == 201, batch.text
+    assert batch.json() == {"responses": [[{"data": None, "error": None}, 201]] * 2}
+    assert single.status_code == 202, single.text
+    rows = await stored_heartbeats(db, alice.user.id)
+    assert [(row["time_ms"], row["gap_next_ms"]) for row in rows] == [
+        (t0 * 1000, 60_000),
+        ((t0 + 60) * 1000, 30_000),
+        ((t0 + 90) * 1000, None),
+    ]
+
+
+async def test_the_base_needs_a_key(client: httpx.AsyncClient, db: Database, base: str) -> None:
+    response = await client.post(base, json=[item(now_ms() // 1000)])
+    assert response.status_code == 401
+    assert await count_rows(db) == 0

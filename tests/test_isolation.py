@@ -57,7 +57,11 @@ async def world(
 
 
 def _bases(path: str) -> list[str]:
-    return [base for base in ("/api/hackatime/v1", "/api/v1") if path.startswith(base + "/")]
+    return [
+        base
+        for base in ("/api/hackatime/v1", "/api/v1")
+        if path == base or path.startswith(base + "/")
+    ]
 
 
 # What bob's key gets for each documented operation when aimed at alice. Keys are the path
@@ -66,6 +70,9 @@ def _bases(path: str) -> list[str]:
 ALICE = "alice"
 AIMED_AT_ALICE: dict[tuple[str, str], list[tuple[dict[str, str], dict[str, str], Any, int]]] = {
     ("get", "/users/{user}"): [({"user": ALICE}, {}, None, 403)],
+    # The base names no user: always the caller's own (an empty batch, so nothing is stored).
+    ("post", ""): [({}, {"user": ALICE}, [], 201)],
+    ("post", "/"): [({}, {"user": ALICE}, [], 201)],
     ("post", "/users/{user}/heartbeats"): [
         ({"user": ALICE}, {}, {"entity": "/bob/x.py", "time": "NOW"}, 403),
         ({"user": ALICE}, {}, [{"entity": "/bob/x.py", "time": "NOW"}], 403),
@@ -124,6 +131,7 @@ AIMED_AT_ALICE: dict[tuple[str, str], list[tuple[dict[str, str], dict[str, str],
     # Trust levels are public, as in Hackatime: the answer carries nothing else.
     ("get", "/users/{username}/trust_factor"): [({"username": ALICE}, {}, None, 200)],
     ("get", "/openapi.json"): [({}, {}, None, 200)],
+    ("get", "/health"): [({}, {}, None, 200)],
 }
 
 

@@ -3,13 +3,18 @@ program's, and a migration that fails half-way."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import io
 import re
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from hackatime import migrations
+from hackatime import db, migrations, users
+from hackatime.cli import main
 from hackatime.db import Database
 
 FROZEN_V1 = Path(__file__).resolve().parent / "schema_v1.sql"
@@ -127,3 +132,153 @@ def test_migration_files_are_numbered_once_each() -> None:
     versions = [migration.version for migration in migrations.all_migrations()]
     assert versions == sorted(set(versions))
     assert all(version >= 2 for version in versions)
+
+
+# --- A filled v1 database through `hackatime migrate` -----------------------------------------
+
+GOAL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+KEYS = {"ada": "0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d", "bo": "1c2d3e4f-5061-4b7c-9d8e-0f1a2b3c4d5e"}
+# Per user: heartbeat times in seconds and projects; a gap is credited to its earlier heartbeat.
+BEATS = {
+    "ada": [(0, "app"), (60, "app"), (400, "lib"), (430, "app")],
+    "bo": [(1000, "web"), (1090, "web"), (1290, "cli")],
+}
+GOALS = [
+    ("ada", "Daily hour", 3600, "day", "app", None),
+    ("bo", "Week of Go", 36000, "week", None, "Go"),
+    ("ada", "Any code", 600, "day", None, None),
+]
+
+
+def fill_v1(path: Path) -> None:
+    """A v1 database as the code of that time wrote it: users with keys, heartbeats, goals."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executescript(FROZEN_V1.read_text())
+    for user_id, (name, key) in enumerate(KEYS.items(), start=1):
+        conn.execute(
+            "INSERT INTO users (id, username, api_key_sha256, timezone, created_at_ms)"
+            " VALUES (?, ?, ?, 'Europe/Berlin', 0)",
+            (user_id, name, users.key_digest(key)),
+        )
+        conn.executemany(
+            "INSERT INTO heartbeats"
+            " (user_id, time_ms, entity, type, category, project, language, created_at_ms)"
+            " VALUES (?, ?, ?, 'file', 'coding', ?, 'Python', 0)",
+            [(user_id, t * 1000, f"/src/{p}/main.py", p) for t, p in BEATS[name]],
+        )
+    for name, title, seconds, period, project, language in GOALS:
+        conn.execute(
+            "INSERT INTO goals (user_id, title, seconds, period, project, language, created_at_ms)"
+            " SELECT id, ?, ?, ?, ?, ?, 7 FROM users WHERE username = ?",
+            (title, seconds, period, project, language, name),
+        )
+    conn.close()
+
+
+def totals(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+    """Seconds per user and project under the 2-minute rule, from the stored gaps."""
+    return conn.execute(
+        "SELECT u.username, h.project, sum(min(coalesce(h.gap_next_ms, 0), 120000)) / 1000"
+        " FROM heartbeats h JOIN users u ON u.id = h.user_id"
+        " GROUP BY u.username, h.project ORDER BY u.username, h.project"
+    ).fetchall()
+
+
+def heartbeat_rows(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
+    return conn.execute(
+        "SELECT id, user_id, time_ms, gap_next_ms, entity, project, language"
+        " FROM heartbeats ORDER BY id"
+    ).fetchall()
+
+
+def run_cli(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(list(argv))
+    return status, out.getvalue()
+
+
+def test_migrate_keeps_every_heartbeat_total_key_and_goal(tmp_path: Path) -> None:
+    path = tmp_path / "hackatime.db"
+    fill_v1(path)
+    with contextlib.closing(sqlite3.connect(path)) as before:
+        rows_before = heartbeat_rows(before)
+        totals_before = totals(before)
+    assert totals_before == [
+        ("ada", "app", 180),  # 60 s, then 340 s counted as 120 s
+        ("ada", "lib", 30),
+        ("bo", "cli", 0),
+        ("bo", "web", 210),  # 90 s, then 200 s counted as 120 s
+    ]
+
+    status, out = run_cli("migrate", "--db", str(path))
+
+    assert status == 0
+    (copy,) = tmp_path.glob("hackatime.db.schema-v1.*.bak")
+    assert out.splitlines() == [
+        f"Backed up {path} to {copy}",
+        "Applied 0002_goal_ids.sql",
+        f"{path} is now at schema version {migrations.latest_version()}",
+    ]
+    with contextlib.closing(sqlite3.connect(path)) as after:
+        assert after.execute("PRAGMA user_version").fetchone()[0] == migrations.latest_version()
+        assert heartbeat_rows(after) == rows_before
+        assert totals(after) == totals_before
+        goals_after = after.execute(
+            "SELECT g.id, u.username, g.title, g.seconds, g.period, g.project, g.language,"
+            " g.created_at_ms FROM goals g JOIN users u ON u.id = g.user_id ORDER BY g.rowid"
+        ).fetchall()
+    assert [row[1:] for row in goals_after] == [(*goal, 7) for goal in GOALS]
+    assert all(GOAL_ID.fullmatch(row[0]) for row in goals_after)
+    assert len({row[0] for row in goals_after}) == len(GOALS)
+    # The copy is the database as it was: version 1, integer goal ids.
+    with contextlib.closing(sqlite3.connect(copy)) as old:
+        assert migrations.schema_version(old) == 1
+        assert heartbeat_rows(old) == rows_before
+        assert old.execute("SELECT id FROM goals ORDER BY id").fetchall() == [(1,), (2,), (3,)]
+
+    async def keys_still_work() -> list[str | None]:
+        database = Database(path, read_connections=1)
+        await database.open()
+        try:
+            found = [await users.get_user_by_key(database, key) for key in KEYS.values()]
+        finally:
+            await database.close()
+        return [user.username if user else None for user in found]
+
+    assert asyncio.run(keys_still_work()) == list(KEYS)
+    status, again = run_cli("migrate", "--db", str(path))
+    assert (status, again.splitlines()) == (
+        0,
+        [f"{path} is already at schema version {migrations.latest_version()}"],
+    )
+    assert len(list(tmp_path.glob("*.bak"))) == 1
+
+
+def test_migrate_refuses_a_newer_database_and_takes_no_copy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "hackatime.db"
+    fresh(path).execute(f"PRAGMA user_version = {migrations.latest_version() + 1}")
+    before = path.read_bytes()
+
+    status = main(["migrate", "--db", str(path)])
+
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "newer than this hackatime knows" in err
+    assert str(path) in err
+    assert path.read_bytes() == before
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_opening_an_old_database_backs_it_up_first(tmp_path: Path) -> None:
+    path = tmp_path / "hackatime.db"
+    fill_v1(path)
+
+    upgraded = db.upgrade(path, datetime(2026, 12, 1, 3, 4, 5, tzinfo=UTC))
+
+    assert upgraded.backup == tmp_path / "hackatime.db.schema-v1.20261201T030405Z.bak"
+    assert [migration.name for migration in upgraded.applied] == ["0002_goal_ids.sql"]
+    with contextlib.closing(sqlite3.connect(upgraded.backup)) as old:
+        assert migrations.schema_version(old) == 1

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
+import socket
 import sqlite3
+import subprocess
+import sys
 import time
 from contextlib import closing
 from datetime import datetime
@@ -15,7 +19,14 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.helpers import API_KEY_PATTERN, ServerProcess, free_port, midday_zone, running_server
+from tests.helpers import (
+    API_KEY_PATTERN,
+    REPO_ROOT,
+    ServerProcess,
+    free_port,
+    midday_zone,
+    running_server,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -222,3 +233,44 @@ def test_python_app_py_reads_the_environment(tmp_path: Path) -> None:
     assert db_path.exists()
     assert count(db_path, "users") == 1
     assert today["grand_total"]["total_seconds"] == 0.0
+
+
+def test_under_uvicorn_the_banner_names_uvicorns_port(tmp_path: Path) -> None:
+    db_path = tmp_path / "uvicorn" / "hackatime.db"
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(REPO_ROOT), "app:app"]
+    with (
+        running_server(
+            db_path, port=port, command=[*command, "--port", str(port)], env={"LOGNAME": "pi"}
+        ) as server,
+        httpx.Client(base_url=server.base_url, timeout=10) as http,
+    ):
+        key = banner_key(server, "pi")  # checks api_url names `port`, not the default 3000
+        today = statusbar(http, key)
+
+    assert port != 3000
+    assert f"hackatime: listening on http://localhost:{port}" in server.startup_output
+    assert today["grand_total"]["total_seconds"] == 0.0
+
+
+def test_a_port_in_use_creates_no_user_and_shows_no_key(db_path: Path) -> None:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("HACKATIME_")}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        db_path.parent.mkdir(parents=True)
+        serve = [sys.executable, "-m", "hackatime.cli", "serve", "--db", str(db_path)]
+        result = subprocess.run(
+            [*serve, "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**env, "LOGNAME": "pi"},
+        )
+
+    assert result.returncode != 0
+    assert "address already in use" in result.stderr.lower()
+    assert "api_key" not in result.stdout
+    assert not API_KEY_PATTERN.search(result.stdout + result.stderr)
+    assert count(db_path, "users") == 0

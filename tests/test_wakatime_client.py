@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from hackatime.cli import main
-from tests.helpers import ServerProcess, free_port, midday_zone, running_server
+from tests.helpers import REPO_ROOT, ServerProcess, free_port, midday_zone, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -251,3 +251,72 @@ def test_offline_queue_is_sent_on_the_next_run(workspace: Workspace) -> None:
     ]
     assert today["grand_total"]["total_seconds"] == 100.0
     assert seconds_by_name(today["projects"]) == [("A", 100.0)]
+
+
+# --- The config lines people are given ------------------------------------------------------
+
+README = REPO_ROOT / "README.md"
+
+
+def readme_config(port: int, key: str) -> str:
+    """The `~/.wakatime.cfg` block of the README, for this server's port and key."""
+    blocks = re.findall(r"```ini\n(.*?)```", README.read_text(), re.DOTALL)
+    assert len(blocks) == 1, blocks
+    (block,) = blocks
+    assert "http://localhost:3000/api/hackatime/v1" in block
+    return block.replace("localhost:3000", f"localhost:{port}").replace("YOUR_API_KEY", key)
+
+
+def banner_config(startup_output: str) -> str:
+    """The lines the first-start banner prints for ~/.wakatime.cfg, as printed."""
+    lines = startup_output.splitlines()
+    start = lines.index("[settings]")
+    return "\n".join(lines[start : start + 3]) + "\n"
+
+
+def heartbeat_with_config(
+    workspace: Workspace, config: str, file: str, at: float
+) -> subprocess.CompletedProcess[str]:
+    """The client run with no --key and no --api-url: all it knows is ~/.wakatime.cfg."""
+    (workspace.home / ".wakatime.cfg").write_text(config)
+    return workspace.wakatime(
+        *("--entity", str(workspace.project / file), "--time", repr(at)),
+        *("--plugin", PLUGIN, "--timeout", "10"),
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param("readme", id="readme-lines"),
+        pytest.param("banner", id="first-start-banner-lines"),
+        pytest.param("wakatime-base-with-slash", id="api-v1-with-a-slash"),
+    ],
+)
+def test_the_config_lines_people_are_given_work(
+    wakatime_cli: Path, tmp_path: Path, source: str
+) -> None:
+    home = tmp_path / "home"
+    project = tmp_path / "code"
+    home.mkdir()
+    project.mkdir()
+    (project / "a.py").write_text("print('a')\n")
+    db_path = tmp_path / "fresh" / "hackatime.db"
+    start = int(time.time()) - 600 + 0.5
+    with running_server(db_path, env={"LOGNAME": "dev"}) as server:
+        banner = banner_config(server.startup_output)
+        key = banner.splitlines()[2].removeprefix("api_key = ")
+        workspace = Workspace(wakatime_cli, home, project, db_path, "UTC", key)
+        config = {
+            "readme": readme_config(server.port, key),
+            "banner": banner,
+            "wakatime-base-with-slash": banner.replace("/api/hackatime/v1", "/api/v1/"),
+        }[source]
+        sent = [heartbeat_with_config(workspace, config, "a.py", start + t) for t in (0, 60)]
+        rows = workspace.stored(server)
+
+    assert [result.returncode for result in sent] == [0, 0], (sent, workspace.client_log())
+    assert [(row["time"], row["entity"]) for row in rows] == [
+        (start, str(project / "a.py")),
+        (start + 60, str(project / "a.py")),
+    ]

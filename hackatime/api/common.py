@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -87,10 +88,12 @@ async def read_json(request: Request) -> Any:
             raise PayloadTooLarge(f"Body larger than {limit} bytes")
     try:
         data = orjson.loads(body)
-        if isinstance(data, str):
-            data = orjson.loads(data)
     except orjson.JSONDecodeError:
         raise BadRequest("Body is not valid JSON") from None
+    if isinstance(data, str):
+        # A string that holds no JSON is returned as it is: valid JSON, of the wrong kind.
+        with contextlib.suppress(orjson.JSONDecodeError):
+            data = orjson.loads(data)
     return data
 
 

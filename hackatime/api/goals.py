@@ -9,7 +9,6 @@ from starlette.routing import Route
 
 from hackatime import goals, summaries, timeranges
 from hackatime.api.common import caller, database, now_ms, request_zone, require_self, settings
-from hackatime.db import integer_id
 from hackatime.errors import NotFound
 from hackatime.responses import JSONResponse
 from hackatime.users import User
@@ -47,7 +46,7 @@ async def _goal_json(request: Request, user: User, goal: goals.Goal) -> dict[str
         )
     current = periods[-1]
     return {
-        "id": str(goal.id),
+        "id": goal.id,
         "title": goal.title,
         "custom_title": goal.title,
         "type": "coding",
@@ -93,8 +92,7 @@ async def list_goals(request: Request) -> JSONResponse:
 async def show_goal(request: Request) -> JSONResponse:
     user = await caller(request)
     require_self(request, user)
-    goal_id = integer_id(request.path_params["goal_id"])
-    goal = None if goal_id is None else await goals.get_goal(database(request), goal_id, user.id)
+    goal = await goals.get_goal(database(request), request.path_params["goal_id"], user.id)
     if goal is None:
         raise NotFound("Goal not found")
     return JSONResponse({"data": await _goal_json(request, user, goal)})

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hackatime import durations, heartbeats, timeranges
+from hackatime import durations, goals, heartbeats, timeranges
 from hackatime.api import badges
 from hackatime.api.hackatime import HEARTBEAT_PAGE_LIMIT, STATS_FEATURES
 from hackatime.responses import JSONResponse
@@ -84,7 +84,11 @@ PARAMETERS: dict[str, Schema] = {
             {"type": "string", "pattern": "^[0-9]{4}(-[0-9]{2})?$"},
         ],
     },
-    "goal_id": {"type": "integer", "minimum": 1},
+    "goal_id": {
+        "type": "string",
+        "description": "a lowercase UUID v4, as wakatime-cli --today-goal requires",
+        "pattern": "^" + goals.GOAL_ID_PATTERN.pattern + "$",
+    },
     "email": _string("matched ignoring case", format="email"),
     "slack_uid": _string("a Slack user id", example="U0123456789"),
     "public_username": _string(
@@ -177,6 +181,20 @@ OPERATIONS = (
         status=201,
         response="IngestResult",
         errors=(400, 401, 403, 413),
+    ),
+    # The legacy client (wakatime 13) posts to `api_url` exactly as written in its config.
+    *(
+        Operation(
+            "POST",
+            path,
+            f"postHeartbeatsAtBase{suffix}",
+            "Store heartbeats posted to the base URL itself, as the legacy client sends them",
+            body="HeartbeatBody",
+            status=201,
+            response="IngestResult",
+            errors=(400, 401, 413),
+        )
+        for path, suffix in (("", ""), ("/", "Slash"))
     ),
     Operation(
         "POST",
@@ -384,6 +402,16 @@ OPERATIONS = (
     ),
     Operation(
         "GET",
+        "/health",
+        "health",
+        "Whether the server and its database answer; the schema and program versions",
+        bases=ROOT,
+        response="Health",
+        errors=(503,),
+        auth=False,
+    ),
+    Operation(
+        "GET",
         "/openapi.json",
         "openapi",
         "This document",
@@ -401,6 +429,7 @@ _ERROR_TEXT = {
     404: "Not found",
     413: "Body too large",
     429: "Too many failed authentications from this address",
+    503: "The database cannot be used; the body says what is wrong",
 }
 
 _NULLABLE_STRING = {"type": "string", "nullable": True}
@@ -542,6 +571,16 @@ SCHEMAS: dict[str, Schema] = {
             "slack_uid": _NULLABLE_STRING,
         },
     },
+    "Health": {
+        "type": "object",
+        "required": ["status", "database", "schema_version", "version"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "error"]},
+            "database": {"type": "string", "description": "`ok`, or what is wrong with it"},
+            "schema_version": {"type": "integer", "nullable": True},
+            "version": {"type": "string"},
+        },
+    },
     "TrustFactor": {
         "type": "object",
         "required": ["trust_level", "trust_value"],
@@ -591,7 +630,8 @@ def _responses(op: Operation) -> Schema:
     if op.auth:
         errors |= {401, 429}
     for status in sorted(errors):
-        response = _json(_ref("Error"), _ERROR_TEXT[status])
+        # A 503 keeps the success shape, so a monitor reads one document either way.
+        response = _json(_ref(op.response if status == 503 else "Error"), _ERROR_TEXT[status])
         if status == 429:
             response["headers"] = {
                 "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}

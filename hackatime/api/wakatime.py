@@ -12,7 +12,16 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.routing import Route
 
-from hackatime import durations, heartbeats, history, ingest, summaries, timeranges, users
+from hackatime import (
+    durations,
+    heartbeats,
+    history,
+    ingest,
+    metrics,
+    summaries,
+    timeranges,
+    users,
+)
 from hackatime.api.common import (
     caller,
     database,
@@ -49,16 +58,20 @@ async def post_heartbeats(request: Request) -> JSONResponse:
     if isinstance(body, dict):
         result = heartbeats.normalise(body, context)
         if isinstance(result, list):
+            metrics.count_heartbeats(request.app.state, stored=0, rejected=1)
             raise BadRequest("; ".join(result))
         db = database(request)
         (stored,) = await ingest.store(db, user.id, [result])
+        metrics.count_heartbeats(request.app.state, stored=1, rejected=0)
         (heartbeat_id,) = await ingest.stored_ids(db, user.id, [stored])
         return JSONResponse(
             {"data": heartbeats.heartbeat_json(stored, id=heartbeat_id, user_id=user.id)},
             status_code=202,
         )
     if not isinstance(body, list):
-        raise BadRequest("Body must be a heartbeat object or an array of them")
+        raise BadRequest(
+            f"Body must be a heartbeat object or an array of them, not {_json_kind(body)}"
+        )
     limit = settings(request).max_batch
     if len(body) > limit:
         raise BadRequest(f"At most {limit} heartbeats per request")
@@ -66,6 +79,9 @@ async def post_heartbeats(request: Request) -> JSONResponse:
     valid = [result for result in results if isinstance(result, heartbeats.Heartbeat)]
     if valid:
         await ingest.store(database(request), user.id, valid)
+    metrics.count_heartbeats(
+        request.app.state, stored=len(valid), rejected=len(results) - len(valid)
+    )
     # 201 even when items are invalid: wakatime-cli requeues a whole batch on a top-level error.
     responses = [
         [{"error": "; ".join(result)}, 400]
@@ -74,6 +90,12 @@ async def post_heartbeats(request: Request) -> JSONResponse:
         for result in results
     ]
     return JSONResponse({"responses": responses}, status_code=201)
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, bool) or value is None:
+        return "true, false or null"
+    return "a string" if isinstance(value, str) else "a number"
 
 
 async def statusbar_today(request: Request) -> JSONResponse:
@@ -266,6 +288,7 @@ async def plugin_errors(request: Request) -> JSONResponse:
 
 
 routes = [
+    Route("/", post_heartbeats, methods=["POST"]),
     Route("/users/{user}", current_user, methods=["GET"]),
     Route("/users/{user}/heartbeats", post_heartbeats, methods=["POST"]),
     Route("/users/{user}/heartbeats", day_heartbeats, methods=["GET"]),

@@ -1,0 +1,167 @@
+"""Deployment as a new user does it: the single file from `make dist`, copied into an empty
+folder and run by a Python that has none of the dependencies; and a plain, non-editable
+`pip install .` into a fresh venv. Both serve heartbeats in and totals out."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+import hackatime
+from tests.helpers import REPO_ROOT, free_port, running_server
+from tests.test_deploy import environment, read_unit
+
+pytestmark = pytest.mark.slow
+
+KEY_LINE = re.compile(r"^api_key = (\S+)$", re.MULTILINE)
+# Left out of the copy `pip install .` builds from: what a fresh clone does not have.
+NOT_IN_A_CLONE = (".git", ".venv", "dist", "build", "data", "*.egg-info", "__pycache__", ".*_cache")
+
+
+def run(*argv: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(part) for part in argv], capture_output=True, text=True, timeout=600, **kwargs
+    )
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("HACKATIME_", "PYTHON", "VIRTUAL_ENV", "SHIV_"))
+    }
+    return {**env, **extra}
+
+
+def heartbeats_in_totals_out(base_url: str, key: str) -> float:
+    """Three heartbeats a minute and half a minute apart; the all-time total the server gives."""
+    start = time.time() - 600
+    with httpx.Client(base_url=base_url, timeout=10) as http:
+        posted = http.post(
+            "/api/hackatime/v1/users/current/heartbeats.bulk",
+            json=[
+                {"entity": "/home/pi/app/main.py", "time": start + offset, "project": "app"}
+                for offset in (0, 60, 90)
+            ],
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert posted.status_code == 201, posted.text
+        stats = http.get("/api/v1/stats", headers={"Authorization": f"Bearer {key}"})
+    assert stats.status_code == 200, stats.text
+    return stats.json()["data"]["total_seconds"]
+
+
+@pytest.fixture(scope="module")
+def single_file() -> Path:
+    built = run("make", "-C", REPO_ROOT, "dist", env=clean_env())
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    return REPO_ROOT / "dist" / "hackatime"
+
+
+def test_the_single_file_runs_with_a_bare_python(single_file: Path, tmp_path: Path) -> None:
+    bare = tmp_path / "bare-python"
+    made = run(sys.executable, "-m", "venv", "--without-pip", bare)
+    assert made.returncode == 0, made.stderr
+    assert run(bare / "bin" / "python3", "-c", "import starlette").returncode != 0
+    folder = tmp_path / "pi"
+    folder.mkdir()
+    program = folder / "hackatime"
+    shutil.copy2(single_file, program)
+    # `./hackatime` finds python3 on PATH, as on a Pi: here the bare one comes first.
+    env = clean_env(
+        PATH=f"{bare / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        HOME=str(tmp_path / "home"),
+        LOGNAME="pi",
+    )
+
+    version = run("./hackatime", "--version", cwd=folder, env=env)
+    added = run("./hackatime", "user", "add", "bob", cwd=folder, env=env)
+    assert (version.returncode, version.stdout) == (0, f"hackatime {hackatime.__version__}\n")
+    assert added.returncode == 0, added.stderr
+    assert sorted(path.name for path in folder.iterdir()) == ["data", "hackatime"]
+
+    port = free_port()
+    db_path = folder / "data" / "hackatime.db"
+    with running_server(
+        db_path, port=port, command=[str(program), "serve", "--port", str(port)], env=env
+    ) as server:
+        # bob exists, so no first user is made: serve bob's key.
+        total = heartbeats_in_totals_out(server.base_url, added.stdout.splitlines()[-1])
+        health = httpx.get(f"{server.base_url}/api/health", timeout=10).json()
+        assert server.stop() == 0
+
+    assert total == 90.0
+    assert health["status"] == "ok"
+    assert health["version"] == hackatime.__version__
+
+
+def test_a_plain_pip_install_serves(tmp_path: Path) -> None:
+    source = tmp_path / "clone"
+    shutil.copytree(REPO_ROOT, source, ignore=shutil.ignore_patterns(*NOT_IN_A_CLONE))
+    venv = tmp_path / "venv"
+    assert run(sys.executable, "-m", "venv", venv).returncode == 0
+    installed = run(venv / "bin" / "python", "-m", "pip", "install", "--quiet", source)
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    shutil.rmtree(source)  # nothing may be read from the sources any more
+
+    db_path = tmp_path / "elsewhere" / "hackatime.db"
+    command = [str(venv / "bin" / "hackatime"), "serve", "--port"]
+    port = free_port()
+    with running_server(
+        db_path, port=port, command=[*command, str(port)], env=clean_env(LOGNAME="pi")
+    ) as server:
+        match = KEY_LINE.search(server.startup_output)
+        assert match, server.startup_output
+        total = heartbeats_in_totals_out(server.base_url, match[1])
+        assert server.stop() == 0
+
+    assert total == 90.0
+
+
+def test_the_units_command_lines_run_the_single_file(single_file: Path, tmp_path: Path) -> None:
+    """What deploy/hackatime.service and hackatime-backup.service run, with their environment,
+    under a stand-in root (and on the loopback: tests serve nothing else)."""
+    root = tmp_path / "root"
+
+    def rebased(value: str) -> str:
+        return re.sub(r"(^|\s)/(var|usr)/", lambda m: f"{m[1]}{root}/{m[2]}/", value)
+
+    service = read_unit("hackatime.service")["Service"]
+    backup = read_unit("hackatime-backup.service")["Service"]
+    for directory in (*service["StateDirectory"], *backup["StateDirectory"][0].split()):
+        (root / "var/lib" / directory).mkdir(parents=True, exist_ok=True)
+    program = root / "usr/local/bin/hackatime"
+    program.parent.mkdir(parents=True)
+    shutil.copy2(single_file, program)
+    env = clean_env(
+        **{
+            **{name: rebased(value) for name, value in environment(service).items()},
+            "HACKATIME_HOST": "127.0.0.1",
+            "HACKATIME_PORT": str(free_port()),
+            "LOGNAME": "hackatime",
+        }
+    )
+    db_path = Path(env["HACKATIME_DB"])
+    serve = shlex.split(rebased(service["ExecStart"][0]))
+
+    with running_server(db_path, port=int(env["HACKATIME_PORT"]), command=serve, env=env) as server:
+        match = KEY_LINE.search(server.startup_output)
+        assert match, server.startup_output
+        total = heartbeats_in_totals_out(server.base_url, match[1])
+        nightly = run(*shlex.split(rebased(backup["ExecStart"][0])), env=env)
+        assert server.stop() == 0
+
+    assert total == 90.0
+    assert nightly.returncode == 0, nightly.stderr
+    (copy,) = (root / "var/lib/hackatime-backups").iterdir()
+    assert re.fullmatch(r"hackatime-\d{8}T\d{6}Z\.db", copy.name)
+    assert (Path(env["SHIV_ROOT"])).is_dir()  # unpacked where the unit lets it write
