@@ -23,6 +23,7 @@ from hackatime.config import Settings, load_settings
 from hackatime.db import Database
 from hackatime.ratelimit import FailureLimiter
 from hackatime.responses import exception_handlers
+from hackatime.web import pages
 
 WAKATIME_ROUTES = api_wakatime.routes + api_wakatime_stats.routes + api_goals.routes
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount("/api/hackatime/v1", routes=WAKATIME_ROUTES),
             # The seed's routes first: its /users/{username}/stats takes precedence.
             Mount("/api/v1", routes=api_hackatime.routes + WAKATIME_ROUTES),
+            *pages.routes,
         ],
         middleware=[
             # Browser plugins post from their own origin and send X-Machine-Name.

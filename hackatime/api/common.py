@@ -39,18 +39,24 @@ async def caller(request: Request) -> User:
     try:
         user = await authenticate(db, request.headers, request.query_params)
     except Unauthorized:
-        address = request.client.host if request.client else "unknown"
-        wait = request.app.state.auth_failures.record_failure(address, time.monotonic())
-        if wait is not None:
-            raise TooManyRequests(
-                "Too many failed authentications; try again later",
-                headers={"Retry-After": str(wait)},
-            ) from None
+        count_auth_failure(request)
         raise
     zone_header = request.headers.get("timezone", "").strip()
     if zone_header and user.timezone is None:
         user = await set_detected_timezone(db, user, zone_header)
     return user
+
+
+def count_auth_failure(request: Request) -> None:
+    """Count a failed authentication from the request's address; 429 once it is over the limit
+    (the API's keys and the dashboard's sign-in form share the count)."""
+    address = request.client.host if request.client else "unknown"
+    wait = request.app.state.auth_failures.record_failure(address, time.monotonic())
+    if wait is not None:
+        raise TooManyRequests(
+            "Too many failed authentications; try again later",
+            headers={"Retry-After": str(wait)},
+        )
 
 
 def require_self(request: Request, user: User) -> None:

@@ -1,0 +1,1 @@
+"""The web layer: dashboard pages, badges and the terminal overview."""
