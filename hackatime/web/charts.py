@@ -127,6 +127,8 @@ def columns(
     highest = max([column.total for column in bars] + [target or 0])
     scale = axis_maximum(highest / HOUR_MS) * HOUR_MS
     slot = plot_width / max(len(bars), 1)
+    # Room for about ten labels below the axis; every column keeps its label in its titles.
+    label_every = math.ceil(len(bars) / 10) or 1
     parts = []
     for index, column in enumerate(bars):
         x = left + index * slot + slot * 0.15
@@ -139,10 +141,11 @@ def columns(
                 f' height="{_number(height)}" {_fill(mark.label)}><title>{escape(column.label)},'
                 f" {escape(mark.label)}: {escape(mark.text)}</title></rect>"
             )
-        parts.append(
-            f'<text class="tick" x="{_number(left + index * slot + slot / 2)}"'
-            f' y="{top + plot_height + 14}" text-anchor="middle">{escape(column.label)}</text>'
-        )
+        if index % label_every == 0:
+            parts.append(
+                f'<text class="tick" x="{_number(left + index * slot + slot / 2)}"'
+                f' y="{top + plot_height + 14}" text-anchor="middle">{escape(column.label)}</text>'
+            )
     if target is not None:
         y = top + plot_height - plot_height * target / scale
         parts.append(
