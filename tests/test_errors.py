@@ -20,7 +20,6 @@ SECRET = "secret-detail-from-inside"
 @pytest.mark.parametrize(
     "path",
     [
-        pytest.param("/", id="root"),
         pytest.param("/nope", id="top-level"),
         pytest.param("/api/v1/nope", id="under-wakatime-base"),
         pytest.param("/api/hackatime/v1/users/current/nope", id="under-hackatime-base"),
