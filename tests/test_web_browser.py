@@ -15,10 +15,7 @@ from tests.helpers import local_today, midday_zone, now_ms, running_server
 
 CHROMIUM = "/usr/bin/chromium"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium package"),
-]
+pytestmark = pytest.mark.slow
 
 
 def _first_key(banner: str) -> str:
@@ -73,6 +70,7 @@ def test_a_user_signs_in_reads_their_time_changes_settings_and_signs_out(tmp_pat
         base, key = server.base_url, _first_key(server.startup_output)
         _send_week(base, key)
         today = local_today(zone)
+        assert Path(CHROMIUM).exists(), "the browser tests need Debian's chromium package"
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
