@@ -157,6 +157,8 @@ def columns(
         f'<line class="axis" x1="{left}" y1="{top + plot_height}" x2="{left + plot_width}"'
         f' y2="{top + plot_height}"/>'
         f'<text class="tick" x="{left - 6}" y="{top + plot_height}" text-anchor="end">0</text>'
+        f'<text class="tick" x="{left - 6}" y="{top + plot_height / 2 + 4}" text-anchor="end">'
+        f"{_number(scale / HOUR_MS / 2)}</text>"
         f'<text class="tick" x="{left - 6}" y="{top + 10}" text-anchor="end">'
         f"{_number(scale / HOUR_MS)}</text>"
         f'<text class="axis-label" x="{left + plot_width / 2}" y="{top + plot_height + 34}"'
