@@ -4,6 +4,7 @@ and renders a template. Pages answer HTML, errors included; the JSON API is unto
 from __future__ import annotations
 
 import zoneinfo
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -18,7 +19,7 @@ from starlette.templating import Jinja2Templates
 from hackatime import timeranges, users
 from hackatime.api.common import count_auth_failure, database, now_ms, settings
 from hackatime.errors import TooManyRequests
-from hackatime.web import reports, sessions
+from hackatime.web import ranges, reports, sessions
 
 _HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=_HERE / "templates")
@@ -37,10 +38,10 @@ _HEADERS = {
 }
 
 
+@dataclass(frozen=True)
 class _Session:
-    def __init__(self, user: users.User, token: str) -> None:
-        self.user = user
-        self.token = token
+    user: users.User
+    token: str
 
 
 async def _session(request: Request) -> _Session | None:
@@ -95,16 +96,16 @@ def _zone(request: Request, user: users.User) -> ZoneInfo:
     return timeranges.zone(user.zone_name(settings(request).default_timezone))
 
 
-def _range(request: Request, tz: ZoneInfo, default: str) -> reports.ChosenRange:
+def _range(request: Request, tz: ZoneInfo, default: str) -> ranges.ChosenRange:
     params = request.query_params
     today = timeranges.today(now_ms(), tz)
-    return reports.choose_range(
+    return ranges.choose_range(
         params.get("range"), params.get("start"), params.get("end"), today, tz, default
     )
 
 
-def _range_context(request: Request, chosen: reports.ChosenRange) -> dict[str, Any]:
-    return {"chosen": chosen, "ranges": reports.RANGES, "path": request.url.path}
+def _range_context(request: Request, chosen: ranges.ChosenRange) -> dict[str, Any]:
+    return {"chosen": chosen, "ranges": ranges.RANGES, "path": request.url.path}
 
 
 async def overview(request: Request) -> Response:
