@@ -56,7 +56,6 @@ class Row:
     name: str
     text: str
     percent: float
-    colour: str
     href: str | None = None
 
 
@@ -97,7 +96,6 @@ def ranked_split(
             name,
             summaries.human_text(ms),
             summaries.percent(ms, total_ms),
-            charts.colour(name),
             project_href(name) if links and name != charts.OTHER else None,
         )
         for name, ms in shown
