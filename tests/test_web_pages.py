@@ -77,6 +77,19 @@ async def test_signed_out_pages_send_to_the_sign_in_form(
     assert response.headers["location"] == "/"
 
 
+@pytest.mark.parametrize("path", ["/settings", "/settings/key", "/signout"])
+async def test_signed_out_forms_change_nothing(
+    client: httpx.AsyncClient, db: Database, alice: Account, path: str
+) -> None:
+    response = await client.post(path, data={"timezone": "Asia/Tokyo"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+    user = await users.get_user_by_name(db, "alice")
+    assert user is not None
+    assert user.timezone == "UTC"
+    assert (await client.get("/api/v1/stats", headers=alice.bearer)).status_code == 200
+
+
 async def test_signed_out_overview_is_the_sign_in_form(client: httpx.AsyncClient) -> None:
     response = await client.get("/")
     assert response.status_code == 200
@@ -306,7 +319,7 @@ async def test_signing_out_ends_the_session(
 
 
 async def test_a_public_profile_shows_totals_without_files(
-    client: httpx.AsyncClient, alice: Account, alice_codes: None, zone: str
+    client: httpx.AsyncClient, alice: Account, bob: Account, alice_codes: None, zone: str
 ) -> None:
     today = local_today(zone)
     api = await client.get(
@@ -314,12 +327,18 @@ async def test_a_public_profile_shows_totals_without_files(
         params={"start_date": str(today - timedelta(days=6)), "end_date": str(today)},
         headers=alice.bearer,
     )
+    expected = api.json()["data"]["human_readable_total"]
     page = await client.get("/@alice")
     assert page.status_code == 200
-    assert text_of(page.text, "range-total") == api.json()["data"]["human_readable_total"]
+    assert text_of(page.text, "range-total") == expected
     assert "Python" in page.text
     assert "secret_plans" not in page.text
     assert "Machines" not in page.text
+    # Another user sees the same.
+    await sign_in(client, bob.key)
+    seen_by_bob = await client.get("/@alice")
+    assert text_of(seen_by_bob.text, "range-total") == expected
+    assert '<span class="who">bob</span>' in seen_by_bob.text
 
 
 @pytest.mark.parametrize(
