@@ -406,3 +406,13 @@ async def test_a_heavy_users_overview_stays_small(
     assert page.status_code == 200
     assert len(page.content) < 200_000
     assert "Other" in page.text
+
+
+async def test_a_sign_in_posted_from_another_site_is_refused(
+    client: httpx.AsyncClient, alice: Account
+) -> None:
+    response = await client.post(
+        "/signin", data={"key": alice.key}, headers={"Origin": "http://evil.example"}
+    )
+    assert response.status_code == 403
+    assert sessions.COOKIE not in client.cookies
