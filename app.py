@@ -29,7 +29,7 @@ from hackatime.config import Settings, load_settings
 from hackatime.db import Database
 from hackatime.ratelimit import FailureLimiter
 from hackatime.responses import exception_handlers
-from hackatime.web.terminal import terminal_overview
+from hackatime.web import pages
 
 WAKATIME_ROUTES = api_wakatime.routes + api_wakatime_stats.routes + api_goals.routes
 API_BASES = ("/api/hackatime/v1", "/api/v1")
@@ -63,7 +63,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await db.close()
 
     routes = [
-        Route("/", terminal_overview, methods=["GET"]),
         Route("/api/openapi.json", openapi_endpoint, methods=["GET"]),
         Route("/api/health", api_health.health, methods=["GET"]),
         # The legacy client posts heartbeats to `api_url` itself, with or without a slash.
@@ -71,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Mount("/api/hackatime/v1", routes=WAKATIME_ROUTES),
         # The seed's routes first: its /users/{username}/stats takes precedence.
         Mount("/api/v1", routes=api_hackatime.routes + api_badges.routes + WAKATIME_ROUTES),
+        *pages.routes,
     ]
     app_metrics = metrics.Metrics() if settings.metrics else None
     middleware = [

@@ -257,7 +257,7 @@ def measure(
     One untimed round first warms the server's and SQLite's caches for both, and its answers
     are compared.
     """
-    client = _Client(server_port)
+    client = Client(server_port)
     body = client.get(case.path, headers)
     floor_result = floors.run_all(floor_conn, case.floor)
     try:
@@ -270,7 +270,7 @@ def measure(
         floors.run_all(floor_conn, case.floor)
         return time.perf_counter() - started
 
-    product, floor = _alternate(
+    product, floor = alternate(
         lambda: client.timed_get(case.path, headers),
         floor_once,
         budget=budget,
@@ -292,10 +292,10 @@ def growth(
     max_reps: int = 30,
 ) -> tuple[Timing, Timing]:
     """The same request to two servers (the big and the small history), alternately."""
-    big, small = _Client(big_port), _Client(small_port)
+    big, small = Client(big_port), Client(small_port)
     big.get(path, headers)
     small.get(path, headers)
-    timings = _alternate(
+    timings = alternate(
         lambda: big.timed_get(path, headers),
         lambda: small.timed_get(path, headers),
         budget=budget,
@@ -318,9 +318,9 @@ def side_by_side(
 ) -> tuple[tuple[bytes, bytes], tuple[Timing, Timing]]:
     """Two requests (path, headers) to one server, alternately: a view and the JSON call it
     stands for. The bodies of an untimed first round come back, for checking."""
-    one, two = _Client(port), _Client(port)
+    one, two = Client(port), Client(port)
     bodies = (one.fetch(*first), two.fetch(*second))
-    timings = _alternate(
+    timings = alternate(
         lambda: one.timed_get(*first),
         lambda: two.timed_get(*second),
         budget=budget,
@@ -332,7 +332,7 @@ def side_by_side(
     return bodies, timings
 
 
-def _alternate(
+def alternate(
     first: Callable[[], float],
     second: Callable[[], float],
     *,
@@ -351,7 +351,7 @@ def _alternate(
     return one, two
 
 
-class _Client:
+class Client:
     """One keep-alive connection, reopened off the clock before uvicorn's 5 s idle timeout
     (a slow floor repetition sits between two requests) could close it under a request."""
 
@@ -368,16 +368,13 @@ class _Client:
             self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
             self.conn.connect()
         started = time.perf_counter()
-        self._fetch(path, headers)
+        self.fetch(path, headers)
         return time.perf_counter() - started
 
     def get(self, path: str, headers: dict[str, str]) -> Any:
-        return orjson.loads(self._fetch(path, headers))
+        return orjson.loads(self.fetch(path, headers))
 
     def fetch(self, path: str, headers: dict[str, str]) -> bytes:
-        return self._fetch(path, headers)
-
-    def _fetch(self, path: str, headers: dict[str, str]) -> bytes:
         self.conn.request("GET", path, headers=headers)
         response = self.conn.getresponse()
         data = response.read()

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import dataset, floors, history, ingest, queries, server, views
+from bench import dataset, floors, history, ingest, pages, queries, server, views
 from bench.report import (
     Row,
     generated_block,
@@ -38,7 +38,7 @@ INGEST_ROUNDS = 5
 INGEST_HEARTBEATS = 400_000
 COLD_STARTS = 3
 HOUR_MS = 3_600_000
-SECTIONS = ("ingest", "queries", "growth", "memory", "storage", "start", "checks")
+SECTIONS = ("ingest", "queries", "pages", "growth", "memory", "storage", "start", "checks")
 
 
 @dataclass
@@ -103,6 +103,7 @@ def main() -> int:
     try:
         _queries(run, live, big)
         _views(run, live, big)
+        _pages(run, live, big)
         _growth(run, live, big, small)
     finally:
         live.stop()
@@ -235,6 +236,35 @@ def _views(run: Run, live: server.Server, loaded: dataset.Loaded) -> None:
     for row in rows:
         run.add("queries", row)
     run.facts += problems
+
+
+def _pages(run: Run, live: server.Server, loaded: dataset.Loaded) -> None:
+    """The dashboard's pages beside the JSON calls with their numbers."""
+    size = _size(loaded.count)
+    api_headers = queries.bearer(dataset.API_KEY)
+    with run.phase(f"pages at {size}"):
+        page_headers = pages.sign_in(live.port, dataset.API_KEY)
+        now_ms = int(time.time() * 1000)
+        for case in pages.cases(live.port, api_headers, loaded.zone, now_ms, dataset.USERNAME):
+            item = pages.measure(live.port, case, page_headers, api_headers)
+            ratio = item.page.p50 / item.json.p50
+            print(
+                f"[bench]   {case.name}: p50 {item.page.p50 * 1000:.1f} ms,"
+                f" JSON {item.json.p50 * 1000:.1f} ms, {item.page_bytes:,} bytes",
+                flush=True,
+            )
+            run.add(
+                "pages",
+                Row(
+                    f"page: {case.name} at {size}, p50 (p95), {len(item.page.samples)} reps,"
+                    f" {item.page_bytes / 1000:.0f} kB",
+                    f"{item.page.p50 * 1000:.1f} ms ({item.page.p95 * 1000:.1f})",
+                    f"{item.json.p50 * 1000:.1f} ms ({item.json.p95 * 1000:.1f})",
+                    f"{ratio:.2f}x",
+                    f"<= {case.limit:g}x JSON: {case.stands_for}",
+                    ratio <= case.limit,
+                ),
+            )
 
 
 def _query_row(item: queries.Measured, size: str) -> Row:

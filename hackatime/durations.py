@@ -242,6 +242,25 @@ async def dependency_splits(
     return [_ranked(bucket_sums) for bucket_sums in sums]
 
 
+async def hour_splits(
+    db: Database, user_id: int, buckets: Sequence[Bucket], *, timeout_ms: int
+) -> list[dict[int, int]]:
+    """Time per hour of each bucket, counted from the bucket's start: the rule over each bucket
+    on its own, each gap in the hour of its earlier heartbeat, so a bucket's hours add up to its
+    total in `breakdowns`."""
+    cte, source, index, bucket_params = _in_buckets(buckets)
+    start = "b.start_ms" if cte else ":start_ms"
+    sql = (
+        f"{cte}SELECT {index}, (h.time_ms - {start}) / 3600000,"
+        f" sum(min(h.gap_next_ms, :timeout_ms)) FROM {source} GROUP BY 1, 2"
+    )
+    rows = await db.fetch_all(sql, {"user_id": user_id, "timeout_ms": timeout_ms, **bucket_params})
+    hours: list[dict[int, int]] = [{} for _ in buckets]
+    for index, hour, milliseconds in rows:
+        hours[index][hour] = milliseconds
+    return hours
+
+
 # Slice name (WakaTime's `slice_by`) -> column. Only these names ever reach SQL.
 SLICES = {
     "entity": "entity",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hackatime.db import Database, integer_id
+from hackatime.durations import UNKNOWN
 
 _COLUMNS = (
     "h.id, h.time_ms, h.entity, h.type, h.category, h.project, h.branch, h.language, h.editor,"
@@ -116,3 +117,15 @@ async def projects(db: Database, user_id: int, query: str | None = None) -> list
     """Every project a user has worked on, latest first; `query` matches part of the name."""
     rows = await db.fetch_all(_PROJECTS, {"user_id": user_id, "query": query or None})
     return [ProjectSeen(*row) for row in rows]
+
+
+_PROJECT_LAST_SEEN = """
+SELECT time_ms FROM heartbeats WHERE user_id = ? AND coalesce(project, ?) = ?
+ORDER BY time_ms DESC LIMIT 1
+"""
+
+
+async def project_last_seen(db: Database, user_id: int, project: str) -> int | None:
+    """When the user last sent a heartbeat for the project (heartbeats with none count as
+    durations.UNKNOWN, as in the splits); None if never."""
+    return await db.fetch_value(_PROJECT_LAST_SEEN, (user_id, UNKNOWN, project))

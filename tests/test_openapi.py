@@ -45,7 +45,9 @@ def documented_routes(document: dict[str, Any]) -> set[tuple[str, str]]:
 
 
 def test_every_served_route_is_documented(app: Starlette) -> None:
-    missing = served_routes(app.routes) - documented_routes(openapi_document())
+    # The dashboard's pages (hackatime/web) answer HTML to browsers: not part of the JSON API.
+    api_routes = {route for route in served_routes(app.routes) if route[1].startswith("/api/")}
+    missing = api_routes - documented_routes(openapi_document())
     assert not missing
 
 

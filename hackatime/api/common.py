@@ -40,15 +40,9 @@ async def caller(request: Request) -> User:
     try:
         user = await authenticate(db, request.headers, request.query_params)
     except Unauthorized:
-        if not offers_key(request.headers, request.query_params):
-            raise
-        address = request.client.host if request.client else "unknown"
-        wait = request.app.state.auth_failures.record_failure(address, time.monotonic())
-        if wait is not None:
-            raise TooManyRequests(
-                "Too many failed authentications; try again later",
-                headers={"Retry-After": str(wait)},
-            ) from None
+        # A request that offers no key at all (a badge or card host) is never a failed sign-in.
+        if offers_key(request.headers, request.query_params):
+            count_auth_failure(request)
         raise
     zone_header = request.headers.get("timezone", "").strip()
     if zone_header and user.timezone is None:
@@ -62,6 +56,18 @@ async def optional_caller(request: Request) -> User | None:
     if not offers_key(request.headers, request.query_params):
         return None
     return await caller(request)
+
+
+def count_auth_failure(request: Request) -> None:
+    """Count a failed authentication from the request's address; 429 once it is over the limit
+    (the API's keys and the dashboard's sign-in form share the count)."""
+    address = request.client.host if request.client else "unknown"
+    wait = request.app.state.auth_failures.record_failure(address, time.monotonic())
+    if wait is not None:
+        raise TooManyRequests(
+            "Too many failed authentications; try again later",
+            headers={"Retry-After": str(wait)},
+        )
 
 
 def require_self(request: Request, user: User) -> None:
