@@ -217,7 +217,7 @@ def test_migrate_keeps_every_heartbeat_total_key_and_goal(tmp_path: Path) -> Non
     (copy,) = tmp_path.glob("hackatime.db.schema-v1.*.bak")
     assert out.splitlines() == [
         f"Backed up {path} to {copy}",
-        "Applied 0002_goal_ids.sql",
+        *(f"Applied {migration.name}" for migration in migrations.all_migrations()),
         f"{path} is now at schema version {migrations.latest_version()}",
     ]
     with contextlib.closing(sqlite3.connect(path)) as after:
@@ -279,6 +279,6 @@ def test_opening_an_old_database_backs_it_up_first(tmp_path: Path) -> None:
     upgraded = db.upgrade(path, datetime(2026, 12, 1, 3, 4, 5, tzinfo=UTC))
 
     assert upgraded.backup == tmp_path / "hackatime.db.schema-v1.20261201T030405Z.bak"
-    assert [migration.name for migration in upgraded.applied] == ["0002_goal_ids.sql"]
+    assert upgraded.applied == migrations.all_migrations()
     with contextlib.closing(sqlite3.connect(upgraded.backup)) as old:
         assert migrations.schema_version(old) == 1
