@@ -101,6 +101,43 @@ BAD_AUTH = [
 
 @pytest.mark.parametrize("bad", BAD_AUTH)
 @pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        pytest.param("GET", STATUSBAR, id="statusbar"),
+        pytest.param("POST", "/api/v1/users/current/heartbeats.bulk", id="ingest"),
+        pytest.param("GET", "/api/v1/stats", id="seed-stats"),
+    ],
+)
+async def test_21st_failure_from_one_address_is_429_valid_keys_still_work(
+    client: httpx.AsyncClient,
+    other_client: httpx.AsyncClient,
+    alice: Account,
+    method: str,
+    path: str,
+    bad: dict[str, dict[str, str]],
+) -> None:
+    for _ in range(LIMIT):
+        response = await client.request(method, path, json=[], **bad)
+        assert response.status_code == 401, response.text
+
+    blocked = await client.request(method, path, json=[], **bad)
+    assert blocked.status_code == 429
+    assert blocked.headers["content-type"] == "application/json"
+    assert list(blocked.json()) == ["error"]
+    assert 1 <= int(blocked.headers["retry-after"]) <= WINDOW
+
+    # The same address with a valid key, in each form: never slowed.
+    for auth in ({"headers": alice.bearer}, {"headers": alice.basic}):
+        response = await client.request(method, path, json=[], **auth)
+        assert response.status_code in (200, 201), response.text
+    response = await client.request(method, path, json=[], params={"api_key": alice.key})
+    assert response.status_code in (200, 201), response.text
+    # Another address is not affected by this one's failures.
+    response = await other_client.request(method, path, json=[], **bad)
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
     ("method", "path", "status"),
     [
         pytest.param("GET", STATUSBAR, 401, id="statusbar"),
