@@ -1,16 +1,18 @@
 """Reading a user's stored heartbeats: pages in (time, id) order, the latest one, the span of
-their history, and the projects they touched."""
+their history, and the projects they touched. Projects come as the user sees them (aliases.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from hackatime import aliases
 from hackatime.db import Database, integer_id
 
+# {project} is the shown project's SQL from aliases.ProjectNames.sql.
 _COLUMNS = (
-    "h.id, h.time_ms, h.entity, h.type, h.category, h.project, h.branch, h.language, h.editor,"
-    " h.operating_system, h.machine, h.is_write, h.lineno, h.cursorpos, h.lines,"
+    "h.id, h.time_ms, h.entity, h.type, h.category, {project} AS project, h.branch, h.language,"
+    " h.editor, h.operating_system, h.machine, h.is_write, h.lineno, h.cursorpos, h.lines,"
     " h.dependencies, h.line_additions, h.line_deletions, h.project_root_count,"
     " h.ai_line_changes, h.human_line_changes, ua.value AS user_agent, h.created_at_ms"
 )
@@ -62,9 +64,11 @@ async def page(
 ) -> list[dict[str, Any]]:
     """Heartbeats of [start_ms, end_ms) in (time, id) order, after `after`, `limit` at most."""
     after = after or Cursor(-1, -1)
+    project, project_params = (await aliases.project_names(db, user_id)).sql()
     rows = await db.fetch_all(
-        _PAGE,
+        _PAGE.format(project=project),
         {
+            **project_params,
             "user_id": user_id,
             "start_ms": start_ms,
             "end_ms": end_ms,
@@ -80,7 +84,11 @@ async def page(
 async def most_recent(
     db: Database, user_id: int, editor: str | None = None
 ) -> dict[str, Any] | None:
-    row = await db.fetch_one(_MOST_RECENT, {"user_id": user_id, "editor": editor})
+    project, project_params = (await aliases.project_names(db, user_id)).sql()
+    row = await db.fetch_one(
+        _MOST_RECENT.format(project=project),
+        {**project_params, "user_id": user_id, "editor": editor},
+    )
     return None if row is None else dict(row)
 
 
@@ -103,16 +111,21 @@ class ProjectSeen:
     last_ms: int
 
 
+# {project} as in _COLUMNS.
 _PROJECTS = """
-SELECT project, min(time_ms), max(time_ms) FROM heartbeats
-WHERE user_id = :user_id AND project IS NOT NULL
-  AND (:query IS NULL OR instr(lower(project), lower(:query)) > 0)
-GROUP BY project
-ORDER BY max(time_ms) DESC
+SELECT {project} AS shown, min(h.time_ms), max(h.time_ms) FROM heartbeats h
+WHERE h.user_id = :user_id AND h.project IS NOT NULL
+GROUP BY shown
+HAVING :query IS NULL OR instr(lower(shown), lower(:query)) > 0
+ORDER BY max(h.time_ms) DESC
 """
 
 
 async def projects(db: Database, user_id: int, query: str | None = None) -> list[ProjectSeen]:
     """Every project a user has worked on, latest first; `query` matches part of the name."""
-    rows = await db.fetch_all(_PROJECTS, {"user_id": user_id, "query": query or None})
+    project, project_params = (await aliases.project_names(db, user_id)).sql()
+    rows = await db.fetch_all(
+        _PROJECTS.format(project=project),
+        {**project_params, "user_id": user_id, "query": query or None},
+    )
     return [ProjectSeen(*row) for row in rows]
