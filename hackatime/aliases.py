@@ -188,8 +188,8 @@ async def merge(
 async def rename(db: Database, user_id: int, old: str, new: str) -> Moved:
     if old == new:
         raise AliasError(f"{old!r} is already called {new!r}")
-    moved = await merge(db, user_id, new, [old])
-    return moved[0] if moved else Moved(old, [], new)
+    (moved,) = await merge(db, user_id, new, [old])
+    return moved
 
 
 async def unalias(db: Database, user_id: int, name: str) -> list[tuple[str, str]]:
