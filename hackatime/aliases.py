@@ -9,9 +9,11 @@ new name is already shown as another name goes to that final name (renaming `x` 
 `b` is shown as `a` shows `x` as `a`); one that would make a loop (showing `a` as `b` while `b`
 is shown as `a`) is refused. Reading then needs one step, never a walk.
 
-The rule has two faces, both here: `ProjectNames.sql` is the project as the user sees it, for
-grouping and showing; `ProjectNames.stored_names` is what a name asked for stands for, for
-filters, so a filter stays a plain `IN` over the columns the covering index holds.
+The rule lives in `ProjectNames`, in three forms: `shown` maps a stored name to the shown one,
+applied to the few groups a sum returns and to the rows a page returns (a user without aliases
+pays one lookup per request, and the SQL of every sum is unchanged); `sql` is the same map in
+SQL, for WakaTime's durations, whose runs must be formed on the shown names; `stored_names` is
+what a name asked for stands for, so a filter stays a plain `IN` on the indexed column.
 """
 
 from __future__ import annotations

@@ -3,16 +3,17 @@ their history, and the projects they touched. Projects come as the user sees the
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from hackatime import aliases
+from hackatime.aliases import ProjectNames
 from hackatime.db import Database, integer_id
 
-# {project} is the shown project's SQL from aliases.ProjectNames.sql.
 _COLUMNS = (
-    "h.id, h.time_ms, h.entity, h.type, h.category, {project} AS project, h.branch, h.language,"
-    " h.editor, h.operating_system, h.machine, h.is_write, h.lineno, h.cursorpos, h.lines,"
+    "h.id, h.time_ms, h.entity, h.type, h.category, h.project, h.branch, h.language, h.editor,"
+    " h.operating_system, h.machine, h.is_write, h.lineno, h.cursorpos, h.lines,"
     " h.dependencies, h.line_additions, h.line_deletions, h.project_root_count,"
     " h.ai_line_changes, h.human_line_changes, ua.value AS user_agent, h.created_at_ms"
 )
@@ -64,11 +65,9 @@ async def page(
 ) -> list[dict[str, Any]]:
     """Heartbeats of [start_ms, end_ms) in (time, id) order, after `after`, `limit` at most."""
     after = after or Cursor(-1, -1)
-    project, project_params = (await aliases.project_names(db, user_id)).sql()
     rows = await db.fetch_all(
-        _PAGE.format(project=project),
+        _PAGE,
         {
-            **project_params,
             "user_id": user_id,
             "start_ms": start_ms,
             "end_ms": end_ms,
@@ -78,18 +77,24 @@ async def page(
             "limit": -1 if limit is None else limit,
         },
     )
-    return [dict(row) for row in rows]
+    names = await aliases.project_names(db, user_id)
+    return [_shown(row, names) for row in rows]
+
+
+def _shown(row: sqlite3.Row, names: ProjectNames) -> dict[str, Any]:
+    heartbeat = dict(row)
+    if heartbeat["project"] is not None:
+        heartbeat["project"] = names.shown(heartbeat["project"])
+    return heartbeat
 
 
 async def most_recent(
     db: Database, user_id: int, editor: str | None = None
 ) -> dict[str, Any] | None:
-    project, project_params = (await aliases.project_names(db, user_id)).sql()
-    row = await db.fetch_one(
-        _MOST_RECENT.format(project=project),
-        {**project_params, "user_id": user_id, "editor": editor},
-    )
-    return None if row is None else dict(row)
+    row = await db.fetch_one(_MOST_RECENT, {"user_id": user_id, "editor": editor})
+    if row is None:
+        return None
+    return _shown(row, await aliases.project_names(db, user_id))
 
 
 async def time_span(db: Database, user_id: int) -> tuple[int, int] | None:
@@ -111,21 +116,22 @@ class ProjectSeen:
     last_ms: int
 
 
-# {project} as in _COLUMNS.
 _PROJECTS = """
-SELECT {project} AS shown, min(h.time_ms), max(h.time_ms) FROM heartbeats h
-WHERE h.user_id = :user_id AND h.project IS NOT NULL
-GROUP BY shown
-HAVING :query IS NULL OR instr(lower(shown), lower(:query)) > 0
-ORDER BY max(h.time_ms) DESC
+SELECT project, min(time_ms), max(time_ms) FROM heartbeats
+WHERE user_id = :user_id AND project IS NOT NULL
+GROUP BY project
 """
 
 
 async def projects(db: Database, user_id: int, query: str | None = None) -> list[ProjectSeen]:
-    """Every project a user has worked on, latest first; `query` matches part of the name."""
-    project, project_params = (await aliases.project_names(db, user_id)).sql()
-    rows = await db.fetch_all(
-        _PROJECTS.format(project=project),
-        {**project_params, "user_id": user_id, "query": query or None},
-    )
-    return [ProjectSeen(*row) for row in rows]
+    """Every project a user has worked on, as shown, latest first; `query` matches part of
+    the shown name."""
+    names = await aliases.project_names(db, user_id)
+    seen: dict[str, tuple[int, int]] = {}
+    for stored, first_ms, last_ms in await db.fetch_all(_PROJECTS, {"user_id": user_id}):
+        name = names.shown(stored)
+        earlier = seen.get(name, (first_ms, last_ms))
+        seen[name] = (min(earlier[0], first_ms), max(earlier[1], last_ms))
+    wanted = (query or "").lower()
+    found = [ProjectSeen(name, *span) for name, span in seen.items() if wanted in name.lower()]
+    return sorted(found, key=lambda project: (-project.last_ms, project.name))
