@@ -315,3 +315,37 @@ async def test_file_experts_count_the_stored_names_of_the_askers_project(
     assert await experts("app") == {"alice": 150.0, "bob": 150.0}
     assert await experts("APP") == {"alice": 150.0, "bob": 150.0}
     assert await experts("bobs-app") == {}
+
+
+@pytest.mark.usefixtures("history")
+async def test_merged_names_make_one_duration_run(
+    client: httpx.AsyncClient, db: Database, alice: Account
+) -> None:
+    async def runs() -> list[tuple[str, float, float]]:
+        params = {"date": DAY.isoformat(), "slice_by": "language"}
+        path = f"{WAKATIME_BASE}/users/current/durations"
+        body = await get_json(client, alice, path, params)
+        return [
+            (run["project"], run["time"] - START / 1000, run["duration"]) for run in body["data"]
+        ]
+
+    await aliases.merge(db, alice.user.id, MERGE[0], MERGE[1:])
+    assert await runs() == [("app", 0.0, 180.0), ("other", 180.0, 60.0), ("app", 240.0, 0.0)]
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        pytest.param("REN", ["renamed"], id="new-name"),
+        pytest.param("oth", [], id="old-name-is-not-shown"),
+        pytest.param("app", ["APP", " App", "app"], id="untouched"),
+    ],
+)
+@pytest.mark.usefixtures("history")
+async def test_project_search_looks_at_shown_names(
+    client: httpx.AsyncClient, db: Database, alice: Account, query: str, found: list[str]
+) -> None:
+    await aliases.rename(db, alice.user.id, "other", "renamed")
+    path = f"{WAKATIME_BASE}/users/current/projects"
+    body = await get_json(client, alice, path, {"q": query})
+    assert [item["name"] for item in body["data"]] == found
