@@ -176,14 +176,16 @@ async def merge(
         olds = [*olds, *(name for name in similar if name != names.shown(new))]
     target, todo = plan_merge(names, new, olds)
     now_ms = int(time.time() * 1000)
-    moved = []
+    moved: list[Moved] = []
     for old in todo:
         rows = await db.write(
             _MOVE, {"user_id": user_id, "name": old, "target": target, "now_ms": now_ms}
         )
         if not rows:
             raise AliasError(f"{target!r} was renamed meanwhile; run the command again")
-        moved.append(Moved(old, sorted(row[0] for row in rows), target))
+        # An old name given after the project it was shown as has moved already.
+        earlier = {alias for each in moved for alias in each.aliases}
+        moved.append(Moved(old, sorted({row[0] for row in rows} - earlier), target))
     return moved
 
 

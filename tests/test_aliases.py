@@ -168,6 +168,16 @@ async def test_merge_ignoring_case_and_spaces(
     assert await table(db, alice.user.id) == expected
 
 
+async def test_merge_reports_each_name_once(db: Database, alice: Account) -> None:
+    await aliases.merge(db, alice.user.id, "b", ["c"])
+    moved = await aliases.merge(db, alice.user.id, "a", ["b", "c"])
+    assert [(each.name, each.aliases, each.shown) for each in moved] == [
+        ("b", ["b", "c"], "a"),
+        ("c", [], "a"),
+    ]
+    assert await table(db, alice.user.id) == {"b": "a", "c": "a"}
+
+
 async def test_resolve_user_defaults_to_the_only_user(db: Database, alice: Account) -> None:
     assert (await aliases.resolve_user(db, None)).id == alice.user.id
     assert (await aliases.resolve_user(db, "alice")).id == alice.user.id
