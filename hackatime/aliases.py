@@ -9,18 +9,17 @@ new name is already shown as another name goes to that final name (renaming `x` 
 `b` is shown as `a` shows `x` as `a`); one that would make a loop (showing `a` as `b` while `b`
 is shown as `a`) is refused. Reading then needs one step, never a walk.
 
-The rule lives in `ProjectNames`, in three forms: `shown` maps a stored name to the shown one,
-applied to the few groups a sum returns and to the rows a page returns (a user without aliases
-pays one lookup per request, and the SQL of every sum is unchanged); `sql` is the same map in
-SQL, for WakaTime's durations, whose runs must be formed on the shown names; `stored_names` is
-what a name asked for stands for, so a filter stays a plain `IN` on the indexed column.
+Reads apply the rule inside their own SQL, so it costs no extra query: `shown_sql` is the
+project as the user sees it, applied to the few groups a sum returns (or the rows of a page);
+`stored_names_sql` is every stored name a name asked for stands for, so a filter stays a plain
+`IN` on the indexed column. A user without aliases pays one probe of an empty index per group.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from hackatime.db import Database
 from hackatime.users import User, UserError, get_user_by_name, list_users
@@ -34,42 +33,42 @@ class AliasError(UserError):
     """A rename, merge or unalias that cannot be done; the message says why."""
 
 
+def shown_sql(name: str, user_id: str = ":user_id") -> str:
+    """SQL for the name the project `name` is shown as to the user `user_id` (both SQL: a
+    column or a parameter)."""
+    return (
+        f"coalesce((SELECT pa.project FROM project_aliases pa"
+        f" WHERE pa.user_id = {user_id} AND pa.alias = {name}), {name})"
+    )
+
+
+def stored_names_sql(names: Sequence[str], user_id: str = ":user_id") -> str:
+    """SQL selecting every stored name that the names asked for (SQL parameters) stand for: an
+    old name asks for the whole project it now belongs to."""
+    shown = " UNION ALL ".join(f"SELECT {shown_sql(name, user_id)}" for name in names)
+    return (
+        f"WITH shown(name) AS ({shown}) SELECT name FROM shown"
+        " UNION SELECT pa.alias FROM project_aliases pa JOIN shown"
+        f" ON pa.user_id = {user_id} AND pa.project = shown.name"
+    )
+
+
 @dataclass(frozen=True)
 class ProjectNames:
-    """How one user's stored project names are shown: stored name -> shown name."""
+    """One user's aliases as the commands see them: stored name -> shown name."""
 
-    shown_as: Mapping[str, str] = field(default_factory=dict)
+    shown_as: Mapping[str, str]
 
     def shown(self, name: str) -> str:
         return self.shown_as.get(name, name)
 
-    def stored_names(self, name: str) -> list[str]:
-        """Every stored name shown as `name` shows as: asking for an old name asks for the
-        project it now belongs to."""
-        target = self.shown(name)
-        return [target, *sorted(alias for alias, shown in self.shown_as.items() if shown == target)]
-
-    def sql(self, column: str = "h.project") -> tuple[str, dict[str, object]]:
-        """SQL for the project as the user sees it, and its parameters. Without aliases it is
-        the column itself, so a user who never renamed anything reads exactly as before."""
-        if not self.shown_as:
-            return column, {}
-        params: dict[str, object] = {}
-        cases = []
-        for index, (alias, shown) in enumerate(sorted(self.shown_as.items())):
-            params[f"alias_{index}"], params[f"alias_shown_{index}"] = alias, shown
-            cases.append(f" WHEN :alias_{index} THEN :alias_shown_{index}")
-        return f"(CASE {column}{''.join(cases)} ELSE {column} END)", params
-
-
-NO_ALIASES = ProjectNames()
 
 _FOR_USER = "SELECT alias, project FROM project_aliases WHERE user_id = ?"
 
 
 async def project_names(db: Database, user_id: int) -> ProjectNames:
     rows = await db.fetch_all(_FOR_USER, (user_id,))
-    return ProjectNames({alias: shown for alias, shown in rows}) if rows else NO_ALIASES
+    return ProjectNames({alias: shown for alias, shown in rows})
 
 
 @dataclass(frozen=True)

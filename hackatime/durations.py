@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 import orjson
 
 from hackatime import aliases
-from hackatime.aliases import ProjectNames
 from hackatime.db import Database
 
 UNKNOWN = "Unknown"
@@ -71,21 +70,17 @@ class Breakdown:
     splits: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
-def _filter_sql(filters: Filters, names: ProjectNames) -> tuple[str, dict[str, object]]:
+def _filter_sql(filters: Filters) -> tuple[str, dict[str, object]]:
     clauses, params = [], {}
-    for name, asked in filters.items():
-        if not asked:
+    for name, values in filters.items():
+        if not values:
             continue
         column = FILTER_COLUMNS[name]
-        if column == "project":
-            # The stored names, not the shown one: the filter stays on the indexed column.
-            values = [stored for value in asked for stored in names.stored_names(value)]
-        else:
-            values = list(asked)
-        keys = [f"{name}_{index}" for index in range(len(values))]
-        placeholders = ", ".join(f":{key}" for key in keys)
-        clauses.append(f" AND coalesce(h.{column}, '{UNKNOWN}') IN ({placeholders})")
-        params.update(zip(keys, values, strict=True))
+        keys = [f":{name}_{index}" for index in range(len(values))]
+        # A project asked for stands for its stored names: the filter stays on the indexed column.
+        choices = aliases.stored_names_sql(keys) if column == "project" else ", ".join(keys)
+        clauses.append(f" AND coalesce(h.{column}, '{UNKNOWN}') IN ({choices})")
+        params.update(zip((key[1:] for key in keys), values, strict=True))
     return "".join(clauses), params
 
 
@@ -127,34 +122,30 @@ def breakdown_query(
     dimensions: Sequence[str],
     timeout_ms: int,
     filters: Filters,
-    names: ProjectNames = aliases.NO_ALIASES,
 ) -> tuple[str, dict[str, object]]:
     """SQL for the rule over each bucket, grouped by bucket and the requested dimensions.
 
     Grouping by all dimensions at once reads the rows a single time; the few groups that come
-    back are summed per dimension in Python. Projects are grouped by their stored names, which
-    `breakdowns` maps to the shown ones: a few groups cost less to map than every row.
+    back are summed per dimension in Python. Projects are grouped by their stored names and
+    each group then takes its shown name: a few groups cost less to map than every row.
     """
     columns = [f"coalesce(h.{DIMENSIONS[name]}, '{UNKNOWN}')" for name in dimensions]
-    select = "".join(f", {column}" for column in columns)
+    select = "".join(f", {column} AS d{index}" for index, column in enumerate(columns))
     group = "".join(f", {index + 2}" for index in range(len(columns)))
-    where, filter_params = _filter_sql(filters, names)
+    where, filter_params = _filter_sql(filters)
     cte, source, index, bucket_params = _in_buckets(buckets)
-    sql = (
-        f"{cte}SELECT {index}{select}, sum(min(h.gap_next_ms, :timeout_ms))"
+    grouped = (
+        f"SELECT {index} AS bucket{select}, sum(min(h.gap_next_ms, :timeout_ms)) AS ms"
         f" FROM {source}{where} GROUP BY 1{group}"
     )
+    if "projects" in dimensions:
+        shown = [
+            aliases.shown_sql(f"g.d{index}") if name == "projects" else f"g.d{index}"
+            for index, name in enumerate(dimensions)
+        ]
+        grouped = f"SELECT g.bucket, {', '.join(shown)}, g.ms FROM ({grouped}) g"
     params = {"user_id": user_id, "timeout_ms": timeout_ms, **bucket_params, **filter_params}
-    return sql, params
-
-
-async def _project_names(
-    db: Database, user_id: int, dimensions: Sequence[str], filters: Filters
-) -> ProjectNames:
-    # Splits and filters that never touch projects skip the alias lookup.
-    if "projects" in dimensions or filters.get("project"):
-        return await aliases.project_names(db, user_id)
-    return aliases.NO_ALIASES
+    return f"{cte}{grouped}", params
 
 
 async def breakdowns(
@@ -170,9 +161,7 @@ async def breakdowns(
     unknown = [name for name in dimensions if name not in DIMENSIONS]
     if unknown:
         raise ValueError(f"unknown dimensions: {unknown}")
-    filters = filters or {}
-    names = await _project_names(db, user_id, dimensions, filters)
-    sql, params = breakdown_query(user_id, buckets, dimensions, timeout_ms, filters, names)
+    sql, params = breakdown_query(user_id, buckets, dimensions, timeout_ms, filters or {})
     rows = await db.fetch_all(sql, params)
     totals = [0] * len(buckets)
     sums: list[dict[str, defaultdict[str, int]]] = [
@@ -182,10 +171,7 @@ async def breakdowns(
         index, milliseconds = row[0], row[len(dimensions) + 1]
         totals[index] += milliseconds
         for position, name in enumerate(dimensions):
-            value = row[position + 1]
-            if name == "projects":
-                value = names.shown(value)
-            sums[index][name][value] += milliseconds
+            sums[index][name][row[position + 1]] += milliseconds
     return [
         Breakdown(
             total_ms=totals[index],
@@ -250,8 +236,7 @@ async def dependency_splits(
 ) -> list[list[tuple[str, int]]]:
     """Time per dependency in each bucket: a heartbeat's gap is credited to each of its
     dependencies, so unlike the other splits these need not add up to the total."""
-    filters = filters or {}
-    where, filter_params = _filter_sql(filters, await _project_names(db, user_id, (), filters))
+    where, filter_params = _filter_sql(filters or {})
     cte, source, index, bucket_params = _in_buckets(buckets, " JOIN json_each(h.dependencies) d")
     sql = (
         f"{cte}SELECT {index}, d.value, sum(min(h.gap_next_ms, :timeout_ms))"
@@ -288,14 +273,15 @@ class Run:
     duration_ms: int
 
 
-def _runs_query(slice_column: str | None, project: str, where: str) -> str:
+def _runs_query(slice_column: str | None, where: str) -> str:
     slice_expr = f"h.{slice_column}" if slice_column else "NULL"
     # Gaps-and-islands over one bucket: a run starts where the project or slice value changes
     # or the gap before it ran past the timeout. Each row carries the credit the rule gives it,
     # so the runs of a bucket sum exactly to its total.
     return (
         "WITH day_rows AS ("
-        f" SELECT h.id, h.time_ms, coalesce({project}, '{UNKNOWN}') AS project,"
+        f" SELECT h.id, h.time_ms, coalesce({aliases.shown_sql('h.project')}, '{UNKNOWN}')"
+        " AS project,"
         f" {slice_expr} AS slice,"
         " CASE WHEN h.time_ms + h.gap_next_ms < :end_ms"
         " THEN min(h.gap_next_ms, :timeout_ms) ELSE 0 END AS credit,"
@@ -327,20 +313,17 @@ async def duration_runs(
 
     Runs follow the projects as the user sees them: two merged names make one run."""
     slice_column = SLICES[slice_by] if slice_by else None
-    names = await aliases.project_names(db, user_id)
-    shown_project, project_params = names.sql()
     params: dict[str, object] = {
         "user_id": user_id,
         "start_ms": bucket.start_ms,
         "end_ms": bucket.end_ms,
         "timeout_ms": timeout_ms,
-        **project_params,
     }
     where = ""
     if project is not None:
-        where = " AND project = :project"
-        params["project"] = names.shown(project)
-    rows = await db.fetch_all(_runs_query(slice_column, shown_project, where), params)
+        where = f" AND project = {aliases.shown_sql(':project')}"
+        params["project"] = project
+    rows = await db.fetch_all(_runs_query(slice_column, where), params)
     return [Run(row[0], row[1], row[2], row[3]) for row in rows]
 
 
@@ -350,10 +333,10 @@ async def duration_runs(
 # slashes in the project folder, trailing one included, so the part below the root has as many
 # slashes as the whole path has beyond that count. The project is the asker's: the stored
 # names it stands for by the asker's aliases, whoever stored them (others' aliases are theirs).
-_FILE_TOTALS = """
+_FILE_TOTALS = f"""
 SELECT h.user_id, sum(min(h.gap_next_ms, :timeout_ms)) FROM heartbeats h
 WHERE h.gap_next_ms IS NOT NULL
-  AND (:projects IS NULL OR h.project IN (SELECT value FROM json_each(:projects)))
+  AND (:project IS NULL OR h.project IN ({aliases.stored_names_sql([":project"], ":asker_id")}))
   AND (
     h.entity = :entity
     OR (:inside IS NOT NULL AND h.project_root_count IS NOT NULL
@@ -385,15 +368,12 @@ async def file_totals_per_user(
 ) -> dict[int, int]:
     """All-time time per user on one file of a project (WakaTime's file experts)."""
     inside = path_inside_project(entity, project_root_count)
-    projects = None
-    if project is not None:
-        names = await aliases.project_names(db, asker_id)
-        projects = orjson.dumps(names.stored_names(project)).decode()
     rows = await db.fetch_all(
         _FILE_TOTALS,
         {
+            "asker_id": asker_id,
             "timeout_ms": timeout_ms,
-            "projects": projects,
+            "project": project,
             "entity": entity,
             "inside": inside,
             "inside_slashes": inside.count("/") if inside else None,

@@ -3,17 +3,16 @@ their history, and the projects they touched. Projects come as the user sees the
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from hackatime import aliases
-from hackatime.aliases import ProjectNames
+from hackatime.aliases import shown_sql
 from hackatime.db import Database, integer_id
 
 _COLUMNS = (
-    "h.id, h.time_ms, h.entity, h.type, h.category, h.project, h.branch, h.language, h.editor,"
-    " h.operating_system, h.machine, h.is_write, h.lineno, h.cursorpos, h.lines,"
+    f"h.id, h.time_ms, h.entity, h.type, h.category, {shown_sql('h.project')} AS project,"
+    " h.branch, h.language, h.editor, h.operating_system, h.machine, h.is_write, h.lineno,"
+    " h.cursorpos, h.lines,"
     " h.dependencies, h.line_additions, h.line_deletions, h.project_root_count,"
     " h.ai_line_changes, h.human_line_changes, ua.value AS user_agent, h.created_at_ms"
 )
@@ -77,24 +76,14 @@ async def page(
             "limit": -1 if limit is None else limit,
         },
     )
-    names = await aliases.project_names(db, user_id)
-    return [_shown(row, names) for row in rows]
-
-
-def _shown(row: sqlite3.Row, names: ProjectNames) -> dict[str, Any]:
-    heartbeat = dict(row)
-    if heartbeat["project"] is not None:
-        heartbeat["project"] = names.shown(heartbeat["project"])
-    return heartbeat
+    return [dict(row) for row in rows]
 
 
 async def most_recent(
     db: Database, user_id: int, editor: str | None = None
 ) -> dict[str, Any] | None:
     row = await db.fetch_one(_MOST_RECENT, {"user_id": user_id, "editor": editor})
-    if row is None:
-        return None
-    return _shown(row, await aliases.project_names(db, user_id))
+    return None if row is None else dict(row)
 
 
 async def time_span(db: Database, user_id: int) -> tuple[int, int] | None:
@@ -116,22 +105,21 @@ class ProjectSeen:
     last_ms: int
 
 
-_PROJECTS = """
-SELECT project, min(time_ms), max(time_ms) FROM heartbeats
-WHERE user_id = :user_id AND project IS NOT NULL
-GROUP BY project
+# Grouped by stored name first, so only the few groups look up the name they are shown as.
+_PROJECTS = f"""
+SELECT {shown_sql("g.project")} AS shown, min(g.first_ms), max(g.last_ms) FROM (
+    SELECT project, min(time_ms) AS first_ms, max(time_ms) AS last_ms FROM heartbeats
+    WHERE user_id = :user_id AND project IS NOT NULL
+    GROUP BY project
+) g
+GROUP BY shown
+HAVING :query IS NULL OR instr(lower(shown), lower(:query)) > 0
+ORDER BY max(g.last_ms) DESC
 """
 
 
 async def projects(db: Database, user_id: int, query: str | None = None) -> list[ProjectSeen]:
     """Every project a user has worked on, as shown, latest first; `query` matches part of
     the shown name."""
-    names = await aliases.project_names(db, user_id)
-    seen: dict[str, tuple[int, int]] = {}
-    for stored, first_ms, last_ms in await db.fetch_all(_PROJECTS, {"user_id": user_id}):
-        name = names.shown(stored)
-        earlier = seen.get(name, (first_ms, last_ms))
-        seen[name] = (min(earlier[0], first_ms), max(earlier[1], last_ms))
-    wanted = (query or "").lower()
-    found = [ProjectSeen(name, *span) for name, span in seen.items() if wanted in name.lower()]
-    return sorted(found, key=lambda project: (-project.last_ms, project.name))
+    rows = await db.fetch_all(_PROJECTS, {"user_id": user_id, "query": query or None})
+    return [ProjectSeen(*row) for row in rows]

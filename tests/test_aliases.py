@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hackatime import aliases, durations, ingest, users
-from hackatime.aliases import AliasError, ProjectNames
+from hackatime.aliases import AliasError
 from hackatime.cli import main
 from hackatime.db import Database
 from tests.conftest import Account
@@ -188,10 +188,7 @@ async def test_resolve_user_defaults_to_the_only_user(db: Database, alice: Accou
         await aliases.resolve_user(db, None)
 
 
-# --- the two faces of the rule --------------------------------------------------------------
-
-
-NAMES = ProjectNames({"b": "a", "c": "a", "x": "y"})
+# --- the rule in SQL ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -199,20 +196,21 @@ NAMES = ProjectNames({"b": "a", "c": "a", "x": "y"})
     [
         pytest.param("a", "a", ["a", "b", "c"], id="shown-name"),
         pytest.param("b", "a", ["a", "b", "c"], id="old-name-stands-for-its-project"),
-        pytest.param("y", "y", ["y", "x"], id="renamed"),
+        pytest.param("y", "y", ["x", "y"], id="renamed"),
         pytest.param("z", "z", ["z"], id="no-alias"),
     ],
 )
-def test_shown_and_stored_names(asked: str, shown: str, stored: list[str]) -> None:
-    assert NAMES.shown(asked) == shown
-    assert NAMES.stored_names(asked) == stored
-
-
-def test_no_aliases_read_the_column_itself() -> None:
-    assert aliases.NO_ALIASES.sql() == ("h.project", {})
-    sql, params = ProjectNames({"b": "a"}).sql()
-    assert sql == "(CASE h.project WHEN :alias_0 THEN :alias_shown_0 ELSE h.project END)"
-    assert params == {"alias_0": "b", "alias_shown_0": "a"}
+async def test_shown_and_stored_names(
+    db: Database, alice: Account, bob: Account, asked: str, shown: str, stored: list[str]
+) -> None:
+    await aliases.merge(db, alice.user.id, "a", ["b", "c"])
+    await aliases.rename(db, alice.user.id, "x", "y")
+    # Bob's aliases of the same names are his alone.
+    await aliases.merge(db, bob.user.id, "z", ["a", "y"])
+    params = {"user_id": alice.user.id, "name": asked}
+    assert await db.fetch_value(f"SELECT {aliases.shown_sql(':name')}", params) == shown
+    rows = await db.fetch_all(aliases.stored_names_sql([":name"]), params)
+    assert sorted(row[0] for row in rows) == stored
 
 
 def _plan(db_path: Path, sql: str, params: dict[str, object]) -> str:
@@ -221,24 +219,18 @@ def _plan(db_path: Path, sql: str, params: dict[str, object]) -> str:
 
 
 @pytest.mark.parametrize(
-    "names",
-    [
-        pytest.param(aliases.NO_ALIASES, id="no-aliases"),
-        pytest.param(ProjectNames({" App": "app", "APP": "app"}), id="aliases"),
-    ],
+    "merged",
+    [pytest.param(False, id="no-aliases"), pytest.param(True, id="aliases")],
 )
-async def test_reads_stay_on_the_covering_index(
-    db: Database, alice: Account, names: ProjectNames
-) -> None:
+async def test_reads_stay_on_the_covering_index(db: Database, alice: Account, merged: bool) -> None:
+    if merged:
+        await aliases.merge(db, alice.user.id, "app", [" App", "APP"])
     sql, params = durations.breakdown_query(
-        alice.user.id,
-        [EVERYTHING],
-        ("projects", "languages"),
-        TIMEOUT_MS,
-        {"project": ["APP"]},
-        names,
+        alice.user.id, [EVERYTHING], ("projects", "languages"), TIMEOUT_MS, {"project": ["APP"]}
     )
-    assert "USING COVERING INDEX heartbeats_user_time" in _plan(db.path, sql, params)
+    plan = _plan(db.path, sql, params)
+    assert "SEARCH h USING COVERING INDEX heartbeats_user_time" in plan
+    assert "SCAN h" not in plan
 
 
 # --- the rule against the reference ----------------------------------------------------------
