@@ -12,9 +12,9 @@ from hackatime.db import Database, integer_id
 _COLUMNS = (
     f"h.id, h.time_ms, h.entity, h.type, h.category, {shown_sql('h.project')} AS project,"
     " h.branch, h.language, h.editor, h.operating_system, h.machine, h.is_write, h.lineno,"
-    " h.cursorpos, h.lines,"
-    " h.dependencies, h.line_additions, h.line_deletions, h.project_root_count,"
-    " h.ai_line_changes, h.human_line_changes, ua.value AS user_agent, h.created_at_ms"
+    " h.cursorpos, h.lines, h.dependencies, h.line_additions, h.line_deletions,"
+    " h.project_root_count, h.ai_line_changes, h.human_line_changes, ua.value AS user_agent,"
+    " h.created_at_ms"
 )
 _FROM = "heartbeats h LEFT JOIN user_agents ua ON ua.id = h.user_agent_id"
 
