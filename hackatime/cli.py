@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hackatime import __version__, backups, goals, migrations, users
+from hackatime import __version__, aliases, backups, goals, migrations, users
 from hackatime.config import ConfigError, Settings, load_settings
 from hackatime.db import Database, backup, upgrade
 
@@ -99,6 +99,29 @@ def _parser() -> argparse.ArgumentParser:
     goal_list.add_argument("--user", help="only this user's goals")
     goal_rm = goal.add_parser("rm", parents=[common], help="remove a goal")
     goal_rm.add_argument("id", help="the goal's id, as goal list shows it")
+
+    project = commands.add_parser(
+        "project", help="rename and merge projects (stored heartbeats are never changed)"
+    ).add_subparsers(dest="action", required=True)
+    whose = argparse.ArgumentParser(add_help=False, parents=[common])
+    whose.add_argument("--user", help="whose projects (may be left out when there is one user)")
+    rename = project.add_parser("rename", parents=[whose], help="show project OLD as NEW")
+    rename.add_argument("old", metavar="OLD")
+    rename.add_argument("new", metavar="NEW")
+    merge = project.add_parser("merge", parents=[whose], help="show projects OLD… as NEW")
+    merge.add_argument("new", metavar="NEW")
+    merge.add_argument("olds", metavar="OLD", nargs="*")
+    merge.add_argument(
+        "-i",
+        "--ignore-case",
+        action="store_true",
+        help="also merge every project named like NEW or an OLD but for case and outer spaces",
+    )
+    unalias = project.add_parser(
+        "unalias", parents=[whose], help="show NAME (or every name shown as NAME) as stored"
+    )
+    unalias.add_argument("name", metavar="NAME")
+    project.add_parser("aliases", parents=[whose], help="list the names shown as others")
     return parser
 
 
@@ -349,10 +372,55 @@ def _describe_goal(goal: goals.Goal) -> str:
     return f"{goal.title!r}  {goal.seconds}s per {goal.period}{scope}  user_id={goal.user_id}"
 
 
+def _print_moved(moved: Sequence[aliases.Moved], asked: str) -> None:
+    if not moved:
+        print(f"Nothing to merge into {asked!r}")
+    elif moved[0].shown != asked:
+        print(f"{asked!r} is itself shown as {moved[0].shown!r}, so that is where they go")
+    for each in moved:
+        for alias in each.aliases:
+            print(f"{alias!r} now shows as {each.shown!r}")
+
+
+async def _project_rename(db: Database, args: argparse.Namespace) -> int:
+    user = await aliases.resolve_user(db, args.user)
+    _print_moved([await aliases.rename(db, user.id, args.old, args.new)], args.new)
+    return 0
+
+
+async def _project_merge(db: Database, args: argparse.Namespace) -> int:
+    if not args.olds and not args.ignore_case:
+        raise aliases.AliasError("name the projects to merge into NEW, or pass --ignore-case")
+    user = await aliases.resolve_user(db, args.user)
+    moved = await aliases.merge(db, user.id, args.new, args.olds, ignore_case=args.ignore_case)
+    _print_moved(moved, args.new)
+    return 0
+
+
+async def _project_unalias(db: Database, args: argparse.Namespace) -> int:
+    user = await aliases.resolve_user(db, args.user)
+    for alias, shown in await aliases.unalias(db, user.id, args.name):
+        print(f"{alias!r} shows as itself again (was shown as {shown!r})")
+    return 0
+
+
+async def _project_aliases(db: Database, args: argparse.Namespace) -> int:
+    user = await aliases.resolve_user(db, args.user)
+    for alias, shown in await aliases.list_aliases(db, user.id):
+        print(f"{alias!r} shows as {shown!r}")
+    return 0
+
+
 Action = Callable[[Database, argparse.Namespace], Awaitable[int]]
 _ACTIONS: dict[str, dict[str, Action]] = {
     "user": {"add": _add, "set": _set, "list": _list, "key": _key, "rm": _remove},
     "goal": {"add": _goal_add, "list": _goal_list, "rm": _goal_rm},
+    "project": {
+        "rename": _project_rename,
+        "merge": _project_merge,
+        "unalias": _project_unalias,
+        "aliases": _project_aliases,
+    },
 }
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from hackatime import aliases
 from hackatime.db import Database
 
 UNKNOWN = "Unknown"
@@ -75,10 +76,11 @@ def _filter_sql(filters: Filters) -> tuple[str, dict[str, object]]:
         if not values:
             continue
         column = FILTER_COLUMNS[name]
-        names = [f"{name}_{index}" for index in range(len(values))]
-        placeholders = ", ".join(f":{key}" for key in names)
-        clauses.append(f" AND coalesce(h.{column}, '{UNKNOWN}') IN ({placeholders})")
-        params.update(zip(names, values, strict=True))
+        keys = [f":{name}_{index}" for index in range(len(values))]
+        # A project asked for stands for its stored names: the filter stays on the indexed column.
+        choices = aliases.stored_names_sql(keys) if column == "project" else ", ".join(keys)
+        clauses.append(f" AND coalesce(h.{column}, '{UNKNOWN}') IN ({choices})")
+        params.update(zip((key[1:] for key in keys), values, strict=True))
     return "".join(clauses), params
 
 
@@ -124,19 +126,26 @@ def breakdown_query(
     """SQL for the rule over each bucket, grouped by bucket and the requested dimensions.
 
     Grouping by all dimensions at once reads the rows a single time; the few groups that come
-    back are summed per dimension in Python.
+    back are summed per dimension in Python. Projects are grouped by their stored names and
+    each group then takes its shown name: a few groups cost less to map than every row.
     """
     columns = [f"coalesce(h.{DIMENSIONS[name]}, '{UNKNOWN}')" for name in dimensions]
-    select = "".join(f", {column}" for column in columns)
+    select = "".join(f", {column} AS d{index}" for index, column in enumerate(columns))
     group = "".join(f", {index + 2}" for index in range(len(columns)))
     where, filter_params = _filter_sql(filters)
     cte, source, index, bucket_params = _in_buckets(buckets)
-    sql = (
-        f"{cte}SELECT {index}{select}, sum(min(h.gap_next_ms, :timeout_ms))"
+    grouped = (
+        f"SELECT {index} AS bucket{select}, sum(min(h.gap_next_ms, :timeout_ms)) AS ms"
         f" FROM {source}{where} GROUP BY 1{group}"
     )
+    if "projects" in dimensions:
+        shown = [
+            aliases.shown_sql(f"g.d{index}") if name == "projects" else f"g.d{index}"
+            for index, name in enumerate(dimensions)
+        ]
+        grouped = f"SELECT g.bucket, {', '.join(shown)}, g.ms FROM ({grouped}) g"
     params = {"user_id": user_id, "timeout_ms": timeout_ms, **bucket_params, **filter_params}
-    return sql, params
+    return f"{cte}{grouped}", params
 
 
 async def breakdowns(
@@ -290,7 +299,8 @@ def _runs_query(slice_column: str | None, where: str) -> str:
     # so the runs of a bucket sum exactly to its total.
     return (
         "WITH day_rows AS ("
-        f" SELECT h.id, h.time_ms, coalesce(h.project, '{UNKNOWN}') AS project,"
+        f" SELECT h.id, h.time_ms, coalesce({aliases.shown_sql('h.project')}, '{UNKNOWN}')"
+        " AS project,"
         f" {slice_expr} AS slice,"
         " CASE WHEN h.time_ms + h.gap_next_ms < :end_ms"
         " THEN min(h.gap_next_ms, :timeout_ms) ELSE 0 END AS credit,"
@@ -318,7 +328,9 @@ async def duration_runs(
     slice_by: str | None = None,
     project: str | None = None,
 ) -> list[Run]:
-    """WakaTime's durations of one bucket, optionally sliced and kept to one project."""
+    """WakaTime's durations of one bucket, optionally sliced and kept to one project.
+
+    Runs follow the projects as the user sees them: two merged names make one run."""
     slice_column = SLICES[slice_by] if slice_by else None
     params: dict[str, object] = {
         "user_id": user_id,
@@ -328,7 +340,7 @@ async def duration_runs(
     }
     where = ""
     if project is not None:
-        where = " AND project = :project"
+        where = f" AND project = {aliases.shown_sql(':project')}"
         params["project"] = project
     rows = await db.fetch_all(_runs_query(slice_column, where), params)
     return [Run(row[0], row[1], row[2], row[3]) for row in rows]
@@ -338,11 +350,12 @@ async def duration_runs(
 # project root equals the asked path below the asked root: checkouts of one project sit in
 # different folders on different machines. wakatime-cli's project_root_count is the number of
 # slashes in the project folder, trailing one included, so the part below the root has as many
-# slashes as the whole path has beyond that count.
-_FILE_TOTALS = """
+# slashes as the whole path has beyond that count. The project is the asker's: the stored
+# names it stands for by the asker's aliases, whoever stored them (others' aliases are theirs).
+_FILE_TOTALS = f"""
 SELECT h.user_id, sum(min(h.gap_next_ms, :timeout_ms)) FROM heartbeats h
 WHERE h.gap_next_ms IS NOT NULL
-  AND (:project IS NULL OR h.project = :project)
+  AND (:project IS NULL OR h.project IN ({aliases.stored_names_sql([":project"], ":asker_id")}))
   AND (
     h.entity = :entity
     OR (:inside IS NOT NULL AND h.project_root_count IS NOT NULL
@@ -365,6 +378,7 @@ def path_inside_project(entity: str, project_root_count: int | None) -> str | No
 
 async def file_totals_per_user(
     db: Database,
+    asker_id: int,
     *,
     entity: str,
     project: str | None,
@@ -376,6 +390,7 @@ async def file_totals_per_user(
     rows = await db.fetch_all(
         _FILE_TOTALS,
         {
+            "asker_id": asker_id,
             "timeout_ms": timeout_ms,
             "project": project,
             "entity": entity,

@@ -1,19 +1,21 @@
 """Reading a user's stored heartbeats: pages in (time, id) order, the latest one, the span of
-their history, and the projects they touched."""
+their history, and the projects they touched. Projects come as the user sees them (aliases.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from hackatime.aliases import shown_sql
 from hackatime.db import Database, integer_id
 from hackatime.durations import UNKNOWN
 
 _COLUMNS = (
-    "h.id, h.time_ms, h.entity, h.type, h.category, h.project, h.branch, h.language, h.editor,"
-    " h.operating_system, h.machine, h.is_write, h.lineno, h.cursorpos, h.lines,"
-    " h.dependencies, h.line_additions, h.line_deletions, h.project_root_count,"
-    " h.ai_line_changes, h.human_line_changes, ua.value AS user_agent, h.created_at_ms"
+    f"h.id, h.time_ms, h.entity, h.type, h.category, {shown_sql('h.project')} AS project,"
+    " h.branch, h.language, h.editor, h.operating_system, h.machine, h.is_write, h.lineno,"
+    " h.cursorpos, h.lines, h.dependencies, h.line_additions, h.line_deletions,"
+    " h.project_root_count, h.ai_line_changes, h.human_line_changes, ua.value AS user_agent,"
+    " h.created_at_ms"
 )
 _FROM = "heartbeats h LEFT JOIN user_agents ua ON ua.id = h.user_agent_id"
 
@@ -104,17 +106,22 @@ class ProjectSeen:
     last_ms: int
 
 
-_PROJECTS = """
-SELECT project, min(time_ms), max(time_ms) FROM heartbeats
-WHERE user_id = :user_id AND project IS NOT NULL
-  AND (:query IS NULL OR instr(lower(project), lower(:query)) > 0)
-GROUP BY project
-ORDER BY max(time_ms) DESC
+# Grouped by stored name first, so only the few groups look up the name they are shown as.
+_PROJECTS = f"""
+SELECT {shown_sql("g.project")} AS shown, min(g.first_ms), max(g.last_ms) FROM (
+    SELECT project, min(time_ms) AS first_ms, max(time_ms) AS last_ms FROM heartbeats
+    WHERE user_id = :user_id AND project IS NOT NULL
+    GROUP BY project
+) g
+GROUP BY shown
+HAVING :query IS NULL OR instr(lower(shown), lower(:query)) > 0
+ORDER BY max(g.last_ms) DESC
 """
 
 
 async def projects(db: Database, user_id: int, query: str | None = None) -> list[ProjectSeen]:
-    """Every project a user has worked on, latest first; `query` matches part of the name."""
+    """Every project a user has worked on, as shown, latest first; `query` matches part of
+    the shown name."""
     rows = await db.fetch_all(_PROJECTS, {"user_id": user_id, "query": query or None})
     return [ProjectSeen(*row) for row in rows]
 

@@ -251,6 +251,7 @@ async def file_experts(request: Request) -> JSONResponse:
     db = database(request)
     totals = await durations.file_totals_per_user(
         db,
+        user.id,
         entity=entity,
         project=project if isinstance(project, str) and project else None,
         project_root_count=root_count if type(root_count) is int else None,
