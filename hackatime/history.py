@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hackatime.aliases import shown_sql
+from hackatime.aliases import shown_sql, stored_names_sql
 from hackatime.db import Database, integer_id
 from hackatime.durations import UNKNOWN
 
@@ -126,8 +126,10 @@ async def projects(db: Database, user_id: int, query: str | None = None) -> list
     return [ProjectSeen(*row) for row in rows]
 
 
-_PROJECT_LAST_SEEN = """
-SELECT time_ms FROM heartbeats WHERE user_id = ? AND coalesce(project, ?) = ?
+_PROJECT_LAST_SEEN = f"""
+SELECT time_ms FROM heartbeats
+WHERE user_id = :user_id
+  AND coalesce(project, :unknown) IN ({stored_names_sql([":project"])})
 ORDER BY time_ms DESC LIMIT 1
 """
 
@@ -135,4 +137,6 @@ ORDER BY time_ms DESC LIMIT 1
 async def project_last_seen(db: Database, user_id: int, project: str) -> int | None:
     """When the user last sent a heartbeat for the project (heartbeats with none count as
     durations.UNKNOWN, as in the splits); None if never."""
-    return await db.fetch_value(_PROJECT_LAST_SEEN, (user_id, UNKNOWN, project))
+    return await db.fetch_value(
+        _PROJECT_LAST_SEEN, {"user_id": user_id, "unknown": UNKNOWN, "project": project}
+    )

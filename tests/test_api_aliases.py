@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from hackatime import aliases, goals
+from hackatime import history as history_module
 from hackatime.api import goals as goals_api
 from hackatime.api import hackatime as hackatime_api
 from hackatime.api import wakatime as wakatime_api
@@ -349,3 +350,15 @@ async def test_project_search_looks_at_shown_names(
     path = f"{WAKATIME_BASE}/users/current/projects"
     body = await get_json(client, alice, path, {"q": query})
     assert [item["name"] for item in body["data"]] == found
+
+
+async def test_a_projects_last_activity_counts_every_stored_name(
+    db: Database, alice: Account, history: None
+) -> None:
+    assert await history_module.project_last_seen(db, alice.user.id, "app") == START + 30 * SECOND
+    await aliases.merge(db, alice.user.id, "app", MERGE[1:])
+    # The last heartbeat of the merged project is the ninth, stored as "APP".
+    for name in MERGE:
+        assert await history_module.project_last_seen(db, alice.user.id, name) == (
+            START + 8 * 30 * SECOND
+        )
