@@ -14,6 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route
 
 from hackatime import ingest, logs, users
+from hackatime.api import export as api_export
 from hackatime.api import goals as api_goals
 from hackatime.api import hackatime as api_hackatime
 from hackatime.api import wakatime as api_wakatime
@@ -48,7 +49,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/api/openapi.json", openapi_endpoint, methods=["GET"]),
             Mount("/api/hackatime/v1", routes=WAKATIME_ROUTES),
             # The seed's routes first: its /users/{username}/stats takes precedence.
-            Mount("/api/v1", routes=api_hackatime.routes + WAKATIME_ROUTES),
+            Mount("/api/v1", routes=api_hackatime.routes + WAKATIME_ROUTES + api_export.routes),
         ],
         middleware=[
             # Browser plugins post from their own origin and send X-Machine-Name.

@@ -43,7 +43,8 @@ _IDENTITY = (
     ("cursorpos", "IS"),
 )
 
-_identity = operator.attrgetter(*(column for column, _ in _IDENTITY))
+# A heartbeat's identity as a tuple: two heartbeats with equal identities are one.
+identity = operator.attrgetter(*(column for column, _ in _IDENTITY))
 
 
 def _same_as(prefix: str) -> str:
@@ -273,9 +274,7 @@ async def _write_group(db: Database, writes: _Writes, group: list[_Waiting]) -> 
     unique: dict[tuple[Any, ...], tuple[int, Heartbeat]] = {}
     for waiting in group:
         for heartbeat in waiting.batch:
-            unique.setdefault(
-                (waiting.user_id, *_identity(heartbeat)), (waiting.user_id, heartbeat)
-            )
+            unique.setdefault((waiting.user_id, *identity(heartbeat)), (waiting.user_id, heartbeat))
     if not unique:
         return
     new_agents = {heartbeat.user_agent for _, heartbeat in unique.values()}

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from hackatime import durations, heartbeats, timeranges
 from hackatime.api.hackatime import HEARTBEAT_PAGE_LIMIT, STATS_FEATURES
 from hackatime.responses import JSONResponse
+from hackatime.transfer import writers
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -42,6 +43,8 @@ class Operation:
     response: str = "Data"  # the success schema in SCHEMAS
     errors: tuple[int, ...] = (400, 401, 403)
     auth: bool = True
+    # Media types of a file the success answer streams, instead of the `response` schema.
+    downloads: tuple[str, ...] = ()
 
 
 def _ref(name: str) -> Schema:
@@ -113,6 +116,7 @@ PARAMETERS: dict[str, Schema] = {
     "cursor": _string("from a `next` link", pattern="^[0-9]+\\.[0-9]+$"),
     "editor": _string("only heartbeats from this editor (any case)"),
     "language": _string("rank by this language only"),
+    "format": {"type": "string", "enum": list(writers.FORMATS), "default": "json"},
 }
 # Table names that differ from the name on the wire.
 _WIRE_NAMES = {
@@ -303,6 +307,15 @@ OPERATIONS = (
     ),
     Operation(
         "GET",
+        "/users/{user}/export",
+        "export",
+        "Your heartbeats as a file: JSON in WakaTime's data-dump shape, or CSV; all by default",
+        bases=SEED,
+        query=("format", "start", "end"),
+        downloads=tuple(media.split(";")[0] for media in writers.FORMATS.values()),
+    ),
+    Operation(
+        "GET",
         "/openapi.json",
         "openapi",
         "This document",
@@ -487,6 +500,11 @@ def _parameter(name: str, where: str) -> Schema:
 
 def _responses(op: Operation) -> Schema:
     responses = {str(op.status): _json(_ref(op.response), "Success")}
+    if op.downloads:
+        responses[str(op.status)] = {
+            "description": "The file, streamed",
+            "content": {media_type: {"schema": {}} for media_type in op.downloads},
+        }
     if op.body == "HeartbeatBody":
         responses["202"] = _json(_ref("Accepted"), "A single heartbeat, stored")
     errors = set(op.errors)
