@@ -1,6 +1,6 @@
-"""Importing heartbeats from any reader: each checked by the API's rules (heartbeats.normalise),
-stored by live ingest (ingest.store: the same identity, so nothing is stored twice, and the
-same gap upkeep), with a report of what happened.
+"""Importing heartbeats from any reader: each checked by the API's rules (heartbeats.normalise)
+and stored by live ingest's statement (ingest.store_now: the same identity, so nothing is
+stored twice, and the same gap upkeep), with a report of what happened.
 
 Reading and checking run in a worker thread, one batch ahead of the database, so parsing and
 SQLite work overlap. Every batch is committed on its own: an import stopped anywhere keeps what
@@ -122,19 +122,10 @@ async def _store(db: Database, user_id: int, batch: _Batch, report: ImportReport
         report.reasons.update(problems)
     if not batch.heartbeats:
         return
-    stored = await ingest.stored_ids(db, user_id, batch.heartbeats)
-    fresh: dict[tuple[Any, ...], Heartbeat] = {}
-    already = 0
-    for heartbeat, stored_id in zip(batch.heartbeats, stored, strict=True):
-        # A heartbeat stored before, or repeated within the file, is already there.
-        if stored_id is not None or fresh.setdefault(ingest.identity(heartbeat), heartbeat) is not (
-            heartbeat
-        ):
-            already += 1
-    if fresh:
-        await ingest.store(db, user_id, list(fresh.values()))
-    report.new += len(fresh)
-    report.already_stored += already
+    # Already there: stored before, or repeated within what is imported.
+    new = await ingest.store_now(db, user_id, batch.heartbeats)
+    report.new += new
+    report.already_stored += len(batch.heartbeats) - new
     times = [heartbeat.time_ms for heartbeat in batch.heartbeats]
     report.first_ms = min(times) if report.first_ms is None else min(report.first_ms, *times)
     report.last_ms = max(times) if report.last_ms is None else max(report.last_ms, *times)
