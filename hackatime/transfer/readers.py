@@ -135,12 +135,14 @@ def resolve(
     item: dict[str, Any], agents: dict[str, str], machines: dict[str, str], last_plugin: str | None
 ) -> None:
     """The item as the API takes it: named user agent and machine, epoch-second time."""
-    if item.get("user_agent") is None:
+    # A file that writes the fields out (Hackatime's, this server's) is taken at its word, null
+    # included; WakaTime's dump names them by id only.
+    if "user_agent" not in item:
         agent_id = item.get("user_agent_id")
         item["user_agent"] = (agents.get(agent_id) if isinstance(agent_id, str) else None) or (
             last_plugin
         )
-    if item.get("machine") is None:
+    if "machine" not in item:
         machine_id = item.get("machine_name_id")
         if isinstance(machine_id, str):
             item["machine"] = machines.get(machine_id)
