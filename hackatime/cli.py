@@ -422,13 +422,13 @@ async def _import_remote(
 async def _export(db: Database, settings: Settings, args: argparse.Namespace) -> int:
     user = await _named_user(db, args.user)
     tz = timeranges.zone(user.zone_name(settings.default_timezone))
-    first_ms, end_ms = await writers.history_span(db, user.id)
+    first_ms, end_ms = await writers.default_range(db, user.id, _now_ms())
     span = timeranges.resolve_range(
         args.start,
         args.end,
         tz,
         default_start_ms=first_ms,
-        default_end_ms=max(end_ms, first_ms),
+        default_end_ms=end_ms,
         start_name="--start",
         end_name="--end",
     )
@@ -480,7 +480,7 @@ async def _compare(db: Database, settings: Settings, args: argparse.Namespace) -
     last = (
         timeranges.parse_date(args.end, "--end")
         if args.end
-        else timeranges.local_date(span[1] - 1, tz)
+        else max(timeranges.local_date(span[1] - 1, tz), first)
     )
     if last < first:
         raise users.UserError("--start: after --end")

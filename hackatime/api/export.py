@@ -20,15 +20,16 @@ async def export(request: Request) -> StreamingResponse:
         raise BadRequest(f"format: must be one of {', '.join(writers.FORMATS)}")
     db = database(request)
     tz = timeranges.zone(user.zone_name(settings(request).default_timezone))
-    first_ms, end_ms = await writers.history_span(db, user.id)
+    now = now_ms()
+    first_ms, end_ms = await writers.default_range(db, user.id, now)
     span = timeranges.resolve_range(
         request.query_params.get("start"),
         request.query_params.get("end"),
         tz,
         default_start_ms=first_ms,
-        default_end_ms=max(end_ms, first_ms),
+        default_end_ms=end_ms,
     )
-    today = timeranges.today(now_ms(), tz)
+    today = timeranges.today(now, tz)
     filename = f"hackatime-{user.id}-{today.isoformat()}.{file_format}"
     return StreamingResponse(
         writers.export_chunks(

@@ -176,15 +176,23 @@ def _text_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _first_line(error: Exception, default: str) -> str:
+    # The parser's messages go on with a picture of the place; the byte offset says it in one
+    # line (the compressed offset, for a gzipped file).
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else default
+
+
 @contextmanager
 def _dump_errors(path: Path, raw: IO[bytes]) -> Iterator[None]:
     """Parser and decompression errors as one DumpError naming the file and the place."""
     try:
         yield
     except ijson.IncompleteJSONError as error:
-        message = str(error).strip() or "the JSON ends early"
+        message = _first_line(error, "the JSON ends early")
         raise DumpError(f"{path}: {message} (near byte {raw.tell():,})") from None
     except ijson.JSONError as error:
-        raise DumpError(f"{path}: not valid JSON near byte {raw.tell():,}: {error}") from None
+        message = _first_line(error, "a parse error")
+        raise DumpError(f"{path}: not valid JSON near byte {raw.tell():,}: {message}") from None
     except (EOFError, gzip.BadGzipFile, zlib.error) as error:
         raise DumpError(f"{path}: the gzip data is damaged or cut short ({error})") from None

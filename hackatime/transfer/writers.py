@@ -58,6 +58,13 @@ async def history_span(db: Database, user_id: int) -> tuple[int, int]:
     return (span[0], span[1] + 1) if span else (0, 0)
 
 
+async def default_range(db: Database, user_id: int, now_ms: int) -> tuple[int, int]:
+    """What an export covers unless told: from the first heartbeat (now, without any) to now or
+    the last heartbeat, whichever is later, so a start date alone is never after the end."""
+    first_ms, end_ms = await history_span(db, user_id)
+    return (first_ms, max(end_ms, now_ms)) if end_ms else (now_ms, now_ms)
+
+
 async def count(db: Database, user_id: int, start_ms: int, end_ms: int) -> int:
     return await db.fetch_value(_COUNT, (user_id, start_ms, end_ms))
 
