@@ -59,22 +59,22 @@ def open_dump(path: Path) -> Iterator[Dump]:
         size = path.stat().st_size
         with _open(path) as (raw, stream):
             layout, prelude = _read_prelude(path, stream, raw)
-        user = prelude.get("user") if isinstance(prelude.get("user"), dict) else {}
-        last_plugin = _text_or_none(user.get("last_plugin"))
-        agents = names_by_id(prelude.get("user_agents"), ("value",))
-        machines = names_by_id(prelude.get("machines"), ("name", "value"))
-        with _open(path) as (raw, stream):
-            items = ijson.items(stream, _HEARTBEATS_AT[layout], use_float=True)
-            yield Dump(
-                kind=_KINDS[layout],
-                username=_text_or_none(user.get("username")),
-                last_plugin=last_plugin,
-                size=size,
-                position=raw.tell,
-                heartbeats=_heartbeats(path, raw, items, agents, machines, last_plugin),
-            )
     except OSError as error:
         raise DumpError(f"{path}: {error.strerror or error}") from None
+    user = prelude.get("user") if isinstance(prelude.get("user"), dict) else {}
+    last_plugin = _text_or_none(user.get("last_plugin"))
+    agents = names_by_id(prelude.get("user_agents"), ("value",))
+    machines = names_by_id(prelude.get("machines"), ("name", "value"))
+    with _open(path) as (raw, stream):
+        items = ijson.items(stream, _HEARTBEATS_AT[layout], use_float=True)
+        yield Dump(
+            kind=_KINDS[layout],
+            username=_text_or_none(user.get("username")),
+            last_plugin=last_plugin,
+            size=size,
+            position=raw.tell,
+            heartbeats=_heartbeats(path, raw, items, agents, machines, last_plugin),
+        )
 
 
 @contextmanager

@@ -48,8 +48,7 @@ class RemoteServer:
     timeout_seconds: float = 60.0
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
-    requests_made: int = 0
-    _next_request_at: float = field(default=0.0, repr=False)
+    _next_request_at: float = field(default=0.0, init=False, repr=False)
 
     def get(self, path: str, params: dict[str, str] | None = None) -> Any:
         """The decoded JSON answer of GET base_url/path, retried as the module says."""
@@ -93,7 +92,6 @@ class RemoteServer:
             self.sleep(self._next_request_at - now)
             now = self._next_request_at
         self._next_request_at = now + 1 / self.requests_per_second
-        self.requests_made += 1
 
     def optional_list(self, path: str) -> list[Any]:
         """`data` of a listing only some servers have (WakaTime's user agents, machine names):
