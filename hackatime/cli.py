@@ -10,7 +10,7 @@ import signal
 import sqlite3
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -369,19 +369,9 @@ async def _import_file(
 ) -> None:
     with readers.open_dump(Path(args.file)) as dump:
         print(f"Importing {args.file} ({dump.kind}) for {user.username}", file=sys.stderr)
-        progress = progress_for(sys.stderr, total=dump.size, unit="B", description="import")
-        try:
-            await importer.import_heartbeats(
-                db,
-                user.id,
-                dump.heartbeats,
-                report,
-                now_ms=_now_ms(),
-                position=dump.position,
-                progress=progress,
-            )
-        finally:
-            progress.close()
+        await _import_with_progress(
+            db, user, dump.heartbeats, report, dump.position, total=dump.size, unit="B"
+        )
 
 
 async def _import_remote(
@@ -404,16 +394,25 @@ async def _import_remote(
         raise users.UserError("--start: after --end")
     source = remote.RemoteHistory(server, first, last)
     print(f"Importing {first} to {last} from {args.url} for {user.username}", file=sys.stderr)
-    progress = progress_for(sys.stderr, total=source.days, unit="days", description="import")
+    await _import_with_progress(
+        db, user, source.heartbeats(), report, source.position, total=source.days, unit="days"
+    )
+
+
+async def _import_with_progress(
+    db: Database,
+    user: users.User,
+    items: Iterator[Any],
+    report: importer.ImportReport,
+    position: Callable[[], int],
+    *,
+    total: int,
+    unit: str,
+) -> None:
+    progress = progress_for(sys.stderr, total=total, unit=unit, description="import")
     try:
         await importer.import_heartbeats(
-            db,
-            user.id,
-            source.heartbeats(),
-            report,
-            now_ms=_now_ms(),
-            position=source.position,
-            progress=progress,
+            db, user.id, items, report, now_ms=_now_ms(), position=position, progress=progress
         )
     finally:
         progress.close()

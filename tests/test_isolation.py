@@ -113,6 +113,12 @@ AIMED_AT_ALICE: dict[tuple[str, str], list[tuple[dict[str, str], dict[str, str],
     # Trust levels are public, as in Hackatime: the answer carries nothing else.
     ("get", "/users/{username}/trust_factor"): [({"username": ALICE}, {}, None, 200)],
     ("get", "/openapi.json"): [({}, {}, None, 200)],
+    # Bob's own export holds his heartbeats only.
+    ("get", "/users/{user}/export"): [
+        ({"user": ALICE}, {}, None, 403),
+        ({"user": "current"}, {}, None, 200),
+        ({"user": "current"}, {"format": "csv"}, None, 200),
+    ],
 }
 
 
