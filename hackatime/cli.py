@@ -351,11 +351,12 @@ async def _import(db: Database, settings: Settings, args: argparse.Namespace) ->
         else:
             await _import_file(db, user, args, report)
     except BaseException:
-        print(
-            f"Stopped after {report.new:,} new and {report.already_stored:,} already there;"
-            " what was stored stays, and the same command goes on from there.",
-            file=sys.stderr,
-        )
+        if report.read:
+            print(
+                f"Stopped after {report.new:,} new and {report.already_stored:,} already there;"
+                " what was stored stays, and the same command goes on from there.",
+                file=sys.stderr,
+            )
         raise
     for line in await importer.report_lines(
         db, user.id, report, tz, timeout_ms=settings.timeout_ms
