@@ -4,6 +4,7 @@ what is wrong with a file that is neither."""
 from __future__ import annotations
 
 import gzip
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,26 @@ def test_hackatime_export_times_are_iso_and_fields_written_out(tmp_path: Path) -
     ]
 
 
+def test_a_zip_holding_one_json_is_read_from_inside(tmp_path: Path) -> None:
+    path = tmp_path / "heartbeats_export.zip"
+    document = {"export_info": {}, "heartbeats": [{"time": 1_709_283_600.5, "entity": "a.py"}]}
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("README.txt", "not heartbeats")
+        archive.writestr("heartbeats_export.json", orjson.dumps(document))
+    with readers.open_dump(path) as dump:
+        assert dump.kind == readers.HACKATIME_EXPORT
+        assert [item["time"] for item in dump.heartbeats] == [1_709_283_600.5]
+
+
+def test_a_zip_with_two_json_files_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("a.json", b"{}")
+        archive.writestr("b.json", b"{}")
+    with pytest.raises(readers.DumpError, match=r"holds 2 \.json files"):
+        read_all(path)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -112,6 +133,7 @@ def test_hackatime_export_times_are_iso_and_fields_written_out(tmp_path: Path) -
         pytest.param(b"[1, 2]", "not a WakaTime data dump", id="top-level-array"),
         pytest.param(b'{"user": {"a" 1}}', "near byte", id="invalid-json"),
         pytest.param(b"", "near byte", id="empty"),
+        pytest.param(b"PK\x03\x04 cut", "a damaged zip", id="damaged-zip"),
     ],
 )
 def test_a_file_that_is_not_a_dump_says_why(tmp_path: Path, content: bytes, message: str) -> None:

@@ -1,5 +1,5 @@
 """Streaming readers for files of heartbeats: WakaTime's data dump, Hackatime's export and this
-server's own export, plain or gzipped.
+server's own export, plain, gzipped or as the one JSON file in a zip.
 
 Each yields the file's heartbeats one at a time as the dicts the API accepts (epoch-second
 times, `user_agent` and `machine` as text), so a file of any size is read in bounded memory.
@@ -17,6 +17,7 @@ with ISO 8601 times.
 from __future__ import annotations
 
 import gzip
+import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ import ijson
 WAKATIME_DUMP = "WakaTime data dump"
 HACKATIME_EXPORT = "Hackatime export"
 _GZIP_MAGIC = b"\x1f\x8b"
+_ZIP_MAGIC = b"PK\x03\x04"
 # Top-level keys read before the heartbeats; everything else at the top is skipped.
 _PRELUDE_KEYS = ("user", "user_agents", "machines")
 # Where the heartbeats sit in each layout, by the top-level key that holds them.
@@ -79,14 +81,38 @@ def open_dump(path: Path) -> Iterator[Dump]:
 
 @contextmanager
 def _open(path: Path) -> Iterator[tuple[IO[bytes], IO[bytes]]]:
+    """The file as stored, and its JSON: itself, gunzipped, or the one .json in a zip (what
+    Hackatime mails)."""
     with path.open("rb") as raw:
-        gzipped = raw.read(2) == _GZIP_MAGIC
+        head = raw.read(4)
         raw.seek(0)
-        if gzipped:
+        if head[:2] == _GZIP_MAGIC:
             with gzip.GzipFile(fileobj=raw) as stream:
+                yield raw, stream
+        elif head == _ZIP_MAGIC:
+            with _zip_member(path, raw) as stream:
                 yield raw, stream
         else:
             yield raw, raw
+
+
+@contextmanager
+def _zip_member(path: Path, raw: IO[bytes]) -> Iterator[IO[bytes]]:
+    try:
+        archive = zipfile.ZipFile(raw)
+    except zipfile.BadZipFile as error:
+        raise DumpError(f"{path}: a damaged zip ({error})") from None
+    with archive:
+        members = [
+            member
+            for member in archive.infolist()
+            if member.filename.lower().endswith(".json") and not member.is_dir()
+        ]
+        if len(members) != 1:
+            found = len(members)
+            raise DumpError(f"{path}: the zip holds {found} .json files; import reads exactly one")
+        with archive.open(members[0]) as stream:
+            yield stream
 
 
 def _read_prelude(path: Path, stream: IO[bytes], raw: IO[bytes]) -> tuple[str, dict[str, Any]]:
@@ -194,5 +220,5 @@ def _dump_errors(path: Path, raw: IO[bytes]) -> Iterator[None]:
     except ijson.JSONError as error:
         message = _first_line(error, "a parse error")
         raise DumpError(f"{path}: not valid JSON near byte {raw.tell():,}: {message}") from None
-    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
-        raise DumpError(f"{path}: the gzip data is damaged or cut short ({error})") from None
+    except (EOFError, gzip.BadGzipFile, zipfile.BadZipFile, zlib.error) as error:
+        raise DumpError(f"{path}: the compressed data is damaged or cut short ({error})") from None
