@@ -43,8 +43,7 @@ _IDENTITY = (
     ("cursorpos", "IS"),
 )
 
-# A heartbeat's identity as a tuple: two heartbeats with equal identities are one.
-identity = operator.attrgetter(*(column for column, _ in _IDENTITY))
+_identity = operator.attrgetter(*(column for column, _ in _IDENTITY))
 
 
 def _same_as(prefix: str) -> str:
@@ -287,7 +286,9 @@ async def _write_group(db: Database, writes: _Writes, group: list[_Waiting]) -> 
     unique: dict[tuple[Any, ...], tuple[int, Heartbeat]] = {}
     for waiting in group:
         for heartbeat in waiting.batch:
-            unique.setdefault((waiting.user_id, *identity(heartbeat)), (waiting.user_id, heartbeat))
+            unique.setdefault(
+                (waiting.user_id, *_identity(heartbeat)), (waiting.user_id, heartbeat)
+            )
     if not unique:
         return 0
     new_agents = {heartbeat.user_agent for _, heartbeat in unique.values()}
