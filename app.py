@@ -19,6 +19,7 @@ from starlette.routing import Mount, Route
 
 from hackatime import ingest, logs, metrics, users
 from hackatime.api import badges as api_badges
+from hackatime.api import export as api_export
 from hackatime.api import goals as api_goals
 from hackatime.api import hackatime as api_hackatime
 from hackatime.api import health as api_health
@@ -69,7 +70,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *(Route(base, api_wakatime.post_heartbeats, methods=["POST"]) for base in API_BASES),
         Mount("/api/hackatime/v1", routes=WAKATIME_ROUTES),
         # The seed's routes first: its /users/{username}/stats takes precedence.
-        Mount("/api/v1", routes=api_hackatime.routes + api_badges.routes + WAKATIME_ROUTES),
+        Mount(
+            "/api/v1",
+            routes=api_hackatime.routes + api_badges.routes + WAKATIME_ROUTES + api_export.routes,
+        ),
         *pages.routes,
     ]
     app_metrics = metrics.Metrics() if settings.metrics else None

@@ -24,7 +24,7 @@ API_KEY = "6f0c3f3e-1d2a-4b8e-9c41-0a7d5e2b9f11"
 
 # --- Loading ----------------------------------------------------------------------------------
 
-_INSERT = (
+INSERT_HEARTBEAT = (
     "INSERT INTO heartbeats (user_id, time_ms, gap_next_ms, entity, type, category, project,"
     " branch, language, editor, operating_system, machine, is_write, lineno, cursorpos, lines,"
     " dependencies, line_additions, line_deletions, project_root_count, ai_line_changes,"
@@ -80,14 +80,14 @@ def load(path: Path, n: int, end_ms: int, zone: str, seed: int = SEED) -> Loaded
         if previous is None:
             first_ms = beat.time_ms
         else:
-            batch.append(_row(conn, previous, beat.time_ms - previous.time_ms, agents))
+            batch.append(heartbeat_row(conn, previous, beat.time_ms - previous.time_ms, agents))
             if len(batch) >= _BATCH:
-                conn.executemany(_INSERT, batch)
+                conn.executemany(INSERT_HEARTBEAT, batch)
                 batch.clear()
         previous = beat
     assert previous is not None, "an empty history"
-    batch.append(_row(conn, previous, None, agents))
-    conn.executemany(_INSERT, batch)
+    batch.append(heartbeat_row(conn, previous, None, agents))
+    conn.executemany(INSERT_HEARTBEAT, batch)
     conn.execute("COMMIT")
     for sql in triggers:
         conn.execute(sql)
@@ -115,7 +115,7 @@ def drop_triggers(conn: sqlite3.Connection) -> list[str]:
     return [sql for _, sql in triggers]
 
 
-def _row(
+def heartbeat_row(
     conn: sqlite3.Connection,
     beat: Beat,
     gap_next_ms: int | None,

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import dataset, floors, history, ingest, pages, queries, server, views
+from bench import dataset, floors, history, imports, ingest, pages, queries, server, views
 from bench.report import (
     Row,
     generated_block,
@@ -38,7 +38,17 @@ INGEST_ROUNDS = 5
 INGEST_HEARTBEATS = 400_000
 COLD_STARTS = 3
 HOUR_MS = 3_600_000
-SECTIONS = ("ingest", "queries", "pages", "growth", "memory", "storage", "start", "checks")
+SECTIONS = (
+    "ingest",
+    "import",
+    "queries",
+    "pages",
+    "growth",
+    "memory",
+    "storage",
+    "start",
+    "checks",
+)
 
 
 @dataclass
@@ -109,6 +119,7 @@ def main() -> int:
         live.stop()
     _storage(run, big)
     _ingest(run, big, ingest_seconds)
+    _imports(run, big)
     run.facts.append(("load average at end", load_average()))
     if product_fingerprint() != fingerprint:
         run.facts.append(
@@ -478,6 +489,79 @@ def _ingest(run: Run, loaded: dataset.Loaded, seconds: float) -> None:
             "database growth per heartbeat ingested over HTTP",
             f"{added_bytes:.0f} B ({stored} heartbeats onto {_size(loaded.count)})",
         )
+    )
+
+
+def _imports(run: Run, loaded: dataset.Loaded) -> None:
+    """`hackatime import` of a WakaTime dump of N heartbeats onto an empty database, and of
+    another N (another seed: the same years, rows landing between the stored ones) onto the
+    N database, each beside its executemany floor; then the first again, all already there."""
+    n, size = loaded.count, _size(loaded.count)
+    cases = (
+        ("an empty database", "empty", history.SEED, None),
+        (f"the {size} one", "full", history.SEED + 2, loaded.path),
+    )
+    for label, name, seed, source in cases:
+        dump = OUT / f"import-{name}.json"
+        with run.phase(f"write a WakaTime dump of {size} heartbeats (seed {seed})"):
+            dump_bytes = imports.write_dump(dump, n, run.history_end_ms, run.zone, seed)
+        product_db, floor_db = OUT / f"import-{name}.db", OUT / f"import-{name}-floor.db"
+        for path in (product_db, floor_db):
+            if source is None:
+                dataset.create_database(path, run.zone, run.history_end_ms).close()
+            else:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+                shutil.copyfile(source, path)
+        with run.phase(f"hackatime import of {size} onto {label}"):
+            imported, stored = imports.run_import(dump, product_db, OUT / f"import-{name}.log")
+        with run.phase(f"import floor: executemany of {size} onto {label}"):
+            floor_rate = imports.floor(floor_db, n, run.history_end_ms, run.zone, seed)
+        gaps = dataset.check_gaps(product_db, 1)
+        ratio = imported.rate / floor_rate
+        run.add(
+            "import",
+            Row(
+                f"import of a {dump_bytes / 1e6:,.0f} MB dump of {size} onto {label}, heartbeats/s",
+                f"{imported.rate:,.0f}/s ({imported.seconds:.1f} s)",
+                f"{floor_rate:,.0f}/s",
+                f"{ratio:.2f}x",
+                ">= 0.5x executemany floor",
+                ratio >= 0.5,
+            ),
+        )
+        flat = imported.rss_peak_mb <= min(100.0, imported.rss_early_mb + 10)
+        run.add(
+            "import",
+            Row(
+                f"import onto {label}: RSS of the command ({imported.rss_samples} samples)",
+                f"peak {imported.rss_peak_mb:.1f} MB, {imported.rss_early_mb:.1f} MB in the"
+                " first tenth",
+                target="<= 100 MB, peak <= first tenth + 10 MB",
+                met=flat,
+            ),
+        )
+        run.add(
+            "import",
+            Row(
+                f"import onto {label}: stored, gaps = window form",
+                f"{stored} of {n} stored, {gaps.mismatches} of {gaps.rows} gaps differ",
+                target="all stored, 0 differ",
+                met=stored == n and gaps.mismatches == 0,
+            ),
+        )
+    with run.phase(f"hackatime import of {size} again onto the first: all already there"):
+        again, stored = imports.run_import(
+            OUT / "import-empty.json", OUT / "import-empty.db", OUT / "import-again.log"
+        )
+    run.add(
+        "import",
+        Row(
+            f"import of the same {size} again (a resumed import), heartbeats/s",
+            f"{n / again.seconds:,.0f}/s ({again.seconds:.1f} s, {stored} new)",
+            target="0 new",
+            met=stored == 0,
+        ),
     )
 
 

@@ -181,6 +181,39 @@ async def breakdowns(
     ]
 
 
+# WakaTime's rule, the second one: only for showing a user moving from WakaTime where their
+# totals differ (`hackatime compare`). A gap up to 15 minutes counts whole, a longer one not at
+# all. It reads the same stored gaps with the same row selection as the rule above.
+WAKATIME_TIMEOUT_MS = 15 * 60_000
+
+
+@dataclass(frozen=True)
+class RuleTotals:
+    """One bucket's total under this server's rule and under WakaTime's."""
+
+    server_ms: int
+    wakatime_ms: int
+
+
+async def totals_under_both_rules(
+    db: Database, user_id: int, buckets: Sequence[Bucket], *, timeout_ms: int
+) -> list[RuleTotals]:
+    cte, source, index, bucket_params = _in_buckets(buckets)
+    sql = (
+        f"{cte}SELECT {index}, sum(min(h.gap_next_ms, :timeout_ms)),"
+        " sum(CASE WHEN h.gap_next_ms <= :wakatime_timeout_ms THEN h.gap_next_ms ELSE 0 END)"
+        f" FROM {source} GROUP BY 1"
+    )
+    params = {
+        "user_id": user_id,
+        "timeout_ms": timeout_ms,
+        "wakatime_timeout_ms": WAKATIME_TIMEOUT_MS,
+        **bucket_params,
+    }
+    sums = {row[0]: RuleTotals(row[1], row[2]) for row in await db.fetch_all(sql, params)}
+    return [sums.get(index, RuleTotals(0, 0)) for index in range(len(buckets))]
+
+
 async def breakdown(
     db: Database,
     user_id: int,

@@ -90,6 +90,7 @@ SELECT ?1, (SELECT id FROM user_agents WHERE value = b.user_agent),
 FROM (SELECT {names} FROM (VALUES {rows})) AS b
 WHERE NOT EXISTS (SELECT 1 FROM heartbeats h WHERE h.user_id = b.user_id AND {_same_as("b.")})
 ORDER BY b.position
+RETURNING id
 """
 
 
@@ -265,7 +266,19 @@ def _next_group(waiting: list[_Waiting]) -> list[_Waiting]:
     return group
 
 
-async def _write_group(db: Database, writes: _Writes, group: list[_Waiting]) -> None:
+async def store_now(db: Database, user_id: int, heartbeats: list[Heartbeat]) -> int:
+    """Write one batch at once, outside the request queue; how many of it were new.
+
+    For the importer, which writes its own batches one after another and needs the count: the
+    same statement as `store`, so the same identity, placeholders and gap upkeep.
+    """
+    writes = _WRITES.setdefault(db, _Writes())
+    waiting = _Waiting(user_id, heartbeats, asyncio.get_running_loop().create_future())
+    return await _write_group(db, writes, [waiting])
+
+
+async def _write_group(db: Database, writes: _Writes, group: list[_Waiting]) -> int:
+    """Write the group's batches in one statement; how many heartbeats were new."""
     # Placeholders are resolved here, after every earlier write has committed, so that a batch
     # sees the user's batches sent before it, whether already stored or in this statement.
     for index, waiting in enumerate(group):
@@ -277,7 +290,7 @@ async def _write_group(db: Database, writes: _Writes, group: list[_Waiting]) -> 
                 (waiting.user_id, *_identity(heartbeat)), (waiting.user_id, heartbeat)
             )
     if not unique:
-        return
+        return 0
     new_agents = {heartbeat.user_agent for _, heartbeat in unique.values()}
     new_agents -= writes.user_agents | {None}
     if new_agents:
@@ -285,9 +298,10 @@ async def _write_group(db: Database, writes: _Writes, group: list[_Waiting]) -> 
         # rows are merely unused.
         await db.write(_ADD_USER_AGENTS, (orjson.dumps(sorted(new_agents)).decode(),))
         writes.user_agents |= new_agents
-    await db.write(
+    inserted = await db.write(
         _insert_sql(len(unique)), _insert_parameters(int(time.time() * 1000), unique.values())
     )
+    return len(inserted)
 
 
 async def stored_ids(db: Database, user_id: int, heartbeats: list[Heartbeat]) -> list[int | None]:

@@ -132,6 +132,12 @@ AIMED_AT_ALICE: dict[tuple[str, str], list[tuple[dict[str, str], dict[str, str],
     ("get", "/users/{username}/trust_factor"): [({"username": ALICE}, {}, None, 200)],
     ("get", "/openapi.json"): [({}, {}, None, 200)],
     ("get", "/health"): [({}, {}, None, 200)],
+    # Bob's own export holds his heartbeats only.
+    ("get", "/users/{user}/export"): [
+        ({"user": ALICE}, {}, None, 403),
+        ({"user": "current"}, {}, None, 200),
+        ({"user": "current"}, {"format": "csv"}, None, 200),
+    ],
 }
 
 

@@ -17,6 +17,7 @@ from hackatime import durations, goals, heartbeats, timeranges
 from hackatime.api import badges
 from hackatime.api.hackatime import HEARTBEAT_PAGE_LIMIT, STATS_FEATURES
 from hackatime.responses import JSONResponse
+from hackatime.transfer import writers
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -47,6 +48,8 @@ class Operation:
     # Answers without a key too (public users); a key that is sent must still be right.
     key_optional: bool = False
     media_type: str = "application/json"
+    # Media types of a file the success answer streams, instead of the `response` schema.
+    downloads: tuple[str, ...] = ()
 
 
 def _ref(name: str) -> Schema:
@@ -145,6 +148,7 @@ PARAMETERS: dict[str, Schema] = {
         " grey, lightgrey) or a hex colour; default blue",
         example="brightgreen",
     ),
+    "format": {"type": "string", "enum": list(writers.FORMATS), "default": "json"},
 }
 # Table names that differ from the name on the wire.
 _WIRE_NAMES = {
@@ -412,6 +416,15 @@ OPERATIONS = (
     ),
     Operation(
         "GET",
+        "/users/{user}/export",
+        "export",
+        "Your heartbeats as a file: JSON in WakaTime's data-dump shape, or CSV; all by default",
+        bases=SEED,
+        query=("format", "start", "end"),
+        downloads=tuple(media.split(";")[0] for media in writers.FORMATS.values()),
+    ),
+    Operation(
+        "GET",
         "/openapi.json",
         "openapi",
         "This document",
@@ -624,6 +637,11 @@ def _parameter(name: str, where: str) -> Schema:
 
 def _responses(op: Operation) -> Schema:
     responses = {str(op.status): _json(_ref(op.response), "Success", op.media_type)}
+    if op.downloads:
+        responses[str(op.status)] = {
+            "description": "The file, streamed",
+            "content": {media_type: {"schema": {}} for media_type in op.downloads},
+        }
     if op.body == "HeartbeatBody":
         responses["202"] = _json(_ref("Accepted"), "A single heartbeat, stored")
     errors = set(op.errors)
