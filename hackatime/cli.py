@@ -445,6 +445,7 @@ async def _project_aliases(db: Database, args: argparse.Namespace) -> int:
         print(f"{alias!r} shows as {shown!r}")
     return 0
 
+
 def _transfer(parser: argparse.ArgumentParser, settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "import" and bool(args.file) == bool(args.url):
         parser.error("import takes a FILE or --from URL, one of them")
