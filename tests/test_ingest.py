@@ -479,6 +479,25 @@ async def test_editor_from_request_user_agent_unless_item_has_one(
     ]
 
 
+async def test_an_over_long_user_agent_header_rejects_no_item(
+    client: httpx.AsyncClient, db: Database, alice: Account, base: str, t0: int
+) -> None:
+    vscode_mac = (
+        "wakatime/v1.90.0 (darwin-23.4.0-arm64) go1.22.1 vscode/1.88.1 vscode-wakatime/24.5.0"
+    )
+    batch = [item(t0, user_agent=vscode_mac), item(t0 + 30)]
+    headers = {"User-Agent": "x" * 8000}
+
+    response = await post_heartbeats(client, alice, batch, base=base, headers=headers)
+
+    assert response.json()["responses"] == [OK, OK]
+    rows = await db.fetch_all(
+        "SELECT ua.value FROM heartbeats h JOIN user_agents ua ON ua.id = h.user_agent_id"
+        " ORDER BY h.time_ms"
+    )
+    assert [row[0] for row in rows] == [vscode_mac, "x" * 1024]
+
+
 async def zones(db: Database, username: str) -> tuple[str | None, str | None]:
     row = await db.fetch_one(
         "SELECT timezone, detected_timezone FROM users WHERE username = ?", (username,)
