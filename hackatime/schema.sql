@@ -96,8 +96,10 @@ END;
 
 -- Every read is one user's time range. Carrying gap_next_ms, project and language makes the
 -- index cover totals and the default stats (languages, projects) without touching the table.
+-- id right after time_ms makes the triggers' "same time, next or previous id" one probe, however
+-- many heartbeats share the time.
 CREATE INDEX IF NOT EXISTS heartbeats_user_time
-    ON heartbeats (user_id, time_ms, gap_next_ms, project, language);
+    ON heartbeats (user_id, time_ms, id, gap_next_ms, project, language);
 
 CREATE TABLE IF NOT EXISTS goals (
     id INTEGER PRIMARY KEY,
@@ -111,3 +113,19 @@ CREATE TABLE IF NOT EXISTS goals (
 );
 
 CREATE INDEX IF NOT EXISTS goals_user ON goals (user_id);
+
+-- Whether a heartbeat is already stored (ingest's identity, every column of it): one probe,
+-- however many stored heartbeats share its time.
+CREATE INDEX IF NOT EXISTS heartbeats_identity ON heartbeats (
+    user_id, time_ms, entity, type, category, project, branch, language, is_write, lineno,
+    cursorpos
+);
+
+-- A placeholder (<<LAST_PROJECT>> and friends) takes the latest value at or before a time: one
+-- probe into the rows that have one, however far back it lies.
+CREATE INDEX IF NOT EXISTS heartbeats_last_project
+    ON heartbeats (user_id, time_ms) WHERE project IS NOT NULL;
+CREATE INDEX IF NOT EXISTS heartbeats_last_branch
+    ON heartbeats (user_id, time_ms) WHERE branch IS NOT NULL;
+CREATE INDEX IF NOT EXISTS heartbeats_last_language
+    ON heartbeats (user_id, time_ms) WHERE language IS NOT NULL;

@@ -606,6 +606,29 @@ async def test_a_placeholder_sees_the_users_batch_sent_just_before(
     assert [row["project"] for row in rows] == ["proj", "proj"]
 
 
+async def test_one_users_backlog_holds_up_anothers_heartbeat_for_one_statement_at_most(
+    db: Database, alice: Account, bob: Account
+) -> None:
+    t = now_ms() - 3_600_000
+    backlog = [
+        [beat(t + (batch * 100 + n) * 1000, entity=f"/src/{n}.py") for n in range(100)]
+        for batch in range(5)
+    ]
+    # All queued before the writer first runs: alice's five full batches, then bob's one.
+    await asyncio.gather(
+        *(ingest.store(db, alice.user.id, batch) for batch in backlog),
+        ingest.store(db, bob.user.id, [beat(t)]),
+    )
+
+    rows = await db.fetch_all("SELECT user_id, time_ms FROM heartbeats ORDER BY id")
+    bob_position = [row["user_id"] for row in rows].index(bob.user.id)
+    # Written with alice's first batch, not after her whole backlog; her order is kept.
+    assert bob_position == 100
+    alice_times = [row["time_ms"] for row in rows if row["user_id"] == alice.user.id]
+    assert alice_times == sorted(alice_times)
+    assert len(alice_times) == 500
+
+
 async def test_a_failing_batch_does_not_fail_the_batches_written_with_it(
     db: Database, alice: Account
 ) -> None:
