@@ -287,13 +287,13 @@ async def get_user_by_slack_uid(db: Database, slack_uid: str) -> User | None:
     return await _one(db, "slack_uid = ?", slack_uid)
 
 
-async def find_user(db: Database, ident: str) -> User | None:
-    """A user named in a URL: username first, then numeric id, then Slack uid."""
+async def find_user(db: Database, ident: str, *, by_slack_uid: bool = True) -> User | None:
+    """A user named in a URL: username first, then numeric id, then (if allowed) Slack uid."""
     user = await get_user_by_name(db, ident)
     user_id = integer_id(ident)
     if user is None and user_id is not None:
         user = await get_user_by_id(db, user_id)
-    if user is None:
+    if user is None and by_slack_uid:
         user = await get_user_by_slack_uid(db, ident)
     return user
 
@@ -306,3 +306,9 @@ def is_listed(user: User) -> bool:
 def may_view_stats(viewer: User, target: User) -> bool:
     """Self and admins always; others only a listed user."""
     return viewer.id == target.id or viewer.is_admin or is_listed(target)
+
+
+def may_view_profile(viewer: User, target: User) -> bool:
+    """Whether `viewer` may learn that `target` exists and its trust level: self and admins
+    always, others only a public user. To anyone else a private user is an unknown one."""
+    return viewer.id == target.id or viewer.is_admin or target.is_public

@@ -109,9 +109,9 @@ AIMED_AT_ALICE: dict[tuple[str, str], list[tuple[dict[str, str], dict[str, str],
     ("get", "/my/heartbeats/most_recent"): [({}, {}, None, 200)],
     ("get", "/users/lookup_email/{email}"): [({"email": "alice@example.com"}, {}, None, 403)],
     ("get", "/users/lookup_slack_uid/{slack_uid}"): [({"slack_uid": "UALICE"}, {}, None, 403)],
-    ("get", "/users/{username}/stats"): [({"username": ALICE}, {}, None, 403)],
-    # Trust levels are public, as in Hackatime: the answer carries nothing else.
-    ("get", "/users/{username}/trust_factor"): [({"username": ALICE}, {}, None, 200)],
+    # Alice is private: to bob she is a user who does not exist, trust level included.
+    ("get", "/users/{username}/stats"): [({"username": ALICE}, {}, None, 404)],
+    ("get", "/users/{username}/trust_factor"): [({"username": ALICE}, {}, None, 404)],
     ("get", "/openapi.json"): [({}, {}, None, 200)],
 }
 

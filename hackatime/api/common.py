@@ -66,6 +66,18 @@ async def read_json(request: Request) -> Any:
 
     VS Code for the web double-encodes its batches.
     """
+    body = await read_body(request)
+    try:
+        data = orjson.loads(body)
+        if isinstance(data, str):
+            data = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise BadRequest("Body is not valid JSON") from None
+    return data
+
+
+async def read_body(request: Request) -> bytes:
+    """The raw body, refused past max_body_bytes before more than that is read."""
     limit = settings(request).max_body_bytes
     declared = request.headers.get("content-length", "")
     if (integer_id(declared) or 0) > limit:
@@ -75,13 +87,7 @@ async def read_json(request: Request) -> Any:
         body.extend(chunk)
         if len(body) > limit:
             raise PayloadTooLarge(f"Body larger than {limit} bytes")
-    try:
-        data = orjson.loads(body)
-        if isinstance(data, str):
-            data = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        raise BadRequest("Body is not valid JSON") from None
-    return data
+    return bytes(body)
 
 
 def query_positive_int(

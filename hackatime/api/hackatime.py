@@ -7,6 +7,7 @@ Every answer carries the seed's documented fields; stats add Hackatime's richer 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -44,20 +45,27 @@ def _trust_factor(user: users.User) -> dict[str, Any]:
     return {"trust_level": user.trust_level, "trust_value": user.trust_value}
 
 
+# One answer for a user nobody may see and for one who does not exist, so that neither its
+# status nor its body tells them apart.
+_NO_SUCH_USER = "User not found"
+
+
 async def _named_user(request: Request, viewer: users.User, ident: str) -> users.User:
-    """A user named in a path: `my` (or `current`) is the caller; 404 when nobody matches."""
+    """A user named in a path: `my` (or `current`) is the caller; 404 when nobody matches or
+    the caller may not see them. A Slack uid names a user for admins only, as its lookup does."""
     if ident in users.SELF_ALIASES:
         return viewer
-    target = await users.find_user(database(request), ident)
-    if target is None:
-        raise NotFound("User not found")
+    by_slack_uid = viewer.is_admin or ident == viewer.slack_uid
+    target = await users.find_user(database(request), ident, by_slack_uid=by_slack_uid)
+    if target is None or not users.may_view_profile(viewer, target):
+        raise NotFound(_NO_SUCH_USER)
     return target
 
 
 async def _target(request: Request, viewer: users.User, ident: str) -> users.User:
     target = await _named_user(request, viewer, ident)
     if not users.may_view_stats(viewer, target):
-        raise Forbidden("This user's stats are private")
+        raise Forbidden("This user's stats are hidden")
     return target
 
 
@@ -183,7 +191,7 @@ async def own_stats(request: Request) -> JSONResponse:
             else await users.get_user_by_email(db, email or "")
         )
         if found is None:
-            raise NotFound("User not found")
+            raise NotFound(_NO_SUCH_USER)
         target = found
     return await _stats(request, target)
 
@@ -224,8 +232,7 @@ async def my_heartbeats(request: Request) -> JSONResponse:
     next_url = None
     if more:
         last = rows[-1]
-        cursor = history.Cursor(last["time_ms"], last["id"]).encode()
-        next_url = str(request.url.include_query_params(cursor=cursor))
+        next_url = _next_link(request, history.Cursor(last["time_ms"], last["id"]).encode())
     return JSONResponse(
         {
             "start": timeranges.iso(span.start_ms) if span.start_ms else None,
@@ -235,6 +242,17 @@ async def my_heartbeats(request: Request) -> JSONResponse:
             "next": next_url,
         }
     )
+
+
+def _next_link(request: Request, cursor: str) -> str:
+    """The next page as a link relative to this server: its host never comes from the
+    request's `Host` header, and the caller's key is never written into it."""
+    kept = [
+        (name, value)
+        for name, value in request.query_params.multi_items()
+        if name.strip().lower() not in ("api_key", "cursor")
+    ]
+    return f"{request.url.path}?{urlencode([*kept, ('cursor', cursor)])}"
 
 
 async def most_recent_heartbeat(request: Request) -> JSONResponse:

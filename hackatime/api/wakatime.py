@@ -12,11 +12,21 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.routing import Route
 
-from hackatime import durations, heartbeats, history, ingest, summaries, timeranges, users
+from hackatime import (
+    durations,
+    heartbeats,
+    history,
+    ingest,
+    logs,
+    summaries,
+    timeranges,
+    users,
+)
 from hackatime.api.common import (
     caller,
     database,
     now_ms,
+    read_body,
     read_json,
     request_zone,
     require_self,
@@ -26,6 +36,7 @@ from hackatime.errors import BadRequest
 from hackatime.responses import JSONResponse
 
 log = logging.getLogger("hackatime.plugins")
+PLUGIN_ERROR_LOG_CHARS = 2000
 
 STATUSBAR_DIMENSIONS = (
     "categories",
@@ -259,9 +270,12 @@ async def file_experts(request: Request) -> JSONResponse:
 
 
 async def plugin_errors(request: Request) -> JSONResponse:
+    """A plugin's report is logged as it came, never parsed: any body, however deeply nested,
+    is one log line of at most PLUGIN_ERROR_LOG_CHARS characters."""
     user = await caller(request)
-    body = await read_json(request)
-    log.warning("plugin error reported by %s: %s", user.username, str(body)[:2000])
+    body = (await read_body(request)).decode("utf-8", "replace")
+    report = logs.printable(body, PLUGIN_ERROR_LOG_CHARS)
+    log.warning("plugin error reported by %s: %s", user.username, report)
     return JSONResponse({}, status_code=201)
 
 
