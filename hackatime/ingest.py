@@ -15,6 +15,7 @@ import logging
 import operator
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -178,15 +179,36 @@ class _Waiting:
     stored: asyncio.Future[None]
 
 
+# The most user agents remembered as stored, per database: clients use a handful, and a client
+# sending a new one on every heartbeat must not grow the memory. One forgotten is only looked up
+# again (its insert does nothing).
+REMEMBERED_USER_AGENTS = 1000
+# The most heartbeats waiting to be written, per database; past it a batch is refused with 503
+# and Retry-After (wakatime-cli keeps it and sends it again), so a flood of batches grows the
+# queue no further.
+MAX_WAITING_HEARTBEATS = 5000
+
+
 @dataclass
 class _Writes:
     """Per database: the batches waiting to be written, the task writing them, and the user
-    agents known to be stored (rows of user_agents are never changed or removed)."""
+    agents known to be stored, oldest first (rows of user_agents are never changed or
+    removed)."""
 
     waiting: list[_Waiting] = field(default_factory=list)
     writing: list[_Waiting] = field(default_factory=list)
     writer: asyncio.Task[None] | None = None
-    user_agents: set[str] = field(default_factory=set)
+    user_agents: OrderedDict[str, None] = field(default_factory=OrderedDict)
+
+    def waiting_heartbeats(self) -> int:
+        return sum(len(each.batch) for each in self.waiting)
+
+    def remember_user_agents(self, stored: Iterable[str]) -> None:
+        for value in stored:
+            self.user_agents[value] = None
+            self.user_agents.move_to_end(value)
+        while len(self.user_agents) > REMEMBERED_USER_AGENTS:
+            self.user_agents.popitem(last=False)
 
 
 _WRITES: weakref.WeakKeyDictionary[Database, _Writes] = weakref.WeakKeyDictionary()
@@ -200,6 +222,11 @@ async def store(db: Database, user_id: int, heartbeats: list[Heartbeat]) -> list
     is on disk once this returns: the caller may then acknowledge it.
     """
     writes = _WRITES.setdefault(db, _Writes())
+    if writes.waiting and writes.waiting_heartbeats() + len(heartbeats) > MAX_WAITING_HEARTBEATS:
+        raise ServiceUnavailable(
+            "Too many heartbeats waiting to be written; send the batch again",
+            headers={"Retry-After": "1"},
+        )
     waiting = _Waiting(user_id, heartbeats, asyncio.get_running_loop().create_future())
     writes.waiting.append(waiting)
     if writes.writer is None or writes.writer.done():
@@ -295,13 +322,13 @@ async def _write_group(db: Database, writes: _Writes, group: list[_Waiting]) -> 
             )
     if not unique:
         return
-    new_agents = {heartbeat.user_agent for _, heartbeat in unique.values()}
-    new_agents -= writes.user_agents | {None}
+    agents = {heartbeat.user_agent for _, heartbeat in unique.values()} - {None}
+    new_agents = {agent for agent in agents if agent not in writes.user_agents}
     if new_agents:
         # A statement of its own, ahead of the heartbeats': should those then fail, the new
         # rows are merely unused.
         await db.write(_ADD_USER_AGENTS, (orjson.dumps(sorted(new_agents)).decode(),))
-        writes.user_agents |= new_agents
+    writes.remember_user_agents(agents)
     await db.write(
         _insert_sql(len(unique)), _insert_parameters(int(time.time() * 1000), unique.values())
     )

@@ -257,6 +257,10 @@ async def get_user_by_name(db: Database, username: str) -> User | None:
 # (`hackatime user ...` while the server runs) within this many seconds.
 KEY_MEMORY_SECONDS = 10.0
 
+# The most keys remembered per database. Only keys that belong to a user are, so this bounds
+# nothing but a very large instance; the oldest lookup is forgotten first.
+REMEMBERED_KEYS = 10_000
+
 # Per database: key digest -> (when it was looked up, on the monotonic clock; its user).
 _BY_KEY: weakref.WeakKeyDictionary[Database, dict[str, tuple[float, User]]] = (
     weakref.WeakKeyDictionary()
@@ -275,7 +279,11 @@ async def get_user_by_key(db: Database, key: str) -> User | None:
         remembered.pop(digest, None)
     # Nor a user changed during the lookup, which may have read it as it was before.
     elif _BY_KEY.get(db) is remembered:
+        remembered.pop(digest, None)
         remembered[digest] = (now, user)
+        while len(remembered) > REMEMBERED_KEYS:
+            # Dicts keep insertion order, and a lookup re-inserts: the first is the oldest.
+            del remembered[next(iter(remembered))]
     return user
 
 

@@ -277,3 +277,14 @@ async def test_database_never_holds_a_key_in_clear(
     # The digests are there, so the bytes read are the ones the server wrote.
     assert key_digest(rotated).encode() in contents
     assert key_digest(bob.key).encode() in contents
+
+
+async def test_the_keys_remembered_are_bounded(
+    db: Database, alice: Account, bob: Account, admin: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(users, "REMEMBERED_KEYS", 2)
+    for account in (alice, bob, admin, alice):
+        assert await users.get_user_by_key(db, account.key) == account.user
+
+    # The oldest lookup (bob's) was forgotten; alice's second lookup made hers the newest.
+    assert list(users._BY_KEY[db]) == [key_digest(admin.key), key_digest(alice.key)]

@@ -674,3 +674,46 @@ async def test_shutdown_writes_what_is_queued_before_closing(tmp_path: Path) -> 
     conn = sqlite3.connect(tmp_path / "x.db")
     assert conn.execute("SELECT count(*) FROM heartbeats").fetchone()[0] == 5
     conn.close()
+
+
+async def test_the_user_agents_remembered_are_bounded(
+    db: Database, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest, "REMEMBERED_USER_AGENTS", 50)
+    t = now_ms() - 3_600_000
+    agents = [f"agent-{n:04d} " + "x" * 1000 for n in range(120)]
+    for start in range(0, 120, 40):
+        batch = [beat(t + n * 1000, user_agent=agents[n]) for n in range(start, start + 40)]
+        await ingest.store(db, alice.user.id, batch)
+    # One forgotten long ago comes back: it is still found, not stored twice.
+    await ingest.store(db, alice.user.id, [beat(t + 500_000, user_agent=agents[0])])
+
+    remembered = set(ingest._WRITES[db].user_agents)
+    assert len(remembered) == 50
+    assert agents[0] in remembered
+    assert remembered - {agents[0]} <= set(agents[80:])
+    rows = await db.fetch_all(
+        "SELECT ua.value FROM heartbeats h JOIN user_agents ua ON ua.id = h.user_agent_id"
+        " ORDER BY h.time_ms"
+    )
+    assert [row[0] for row in rows] == [*agents, agents[0]]
+    assert await db.fetch_value("SELECT count(*) FROM user_agents") == 120
+
+
+async def test_a_batch_past_the_waiting_bound_is_told_to_come_again(
+    db: Database, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest, "MAX_WAITING_HEARTBEATS", 3)
+    t = now_ms() - 3_600_000
+    results = await asyncio.gather(
+        ingest.store(db, alice.user.id, [beat(t), beat(t + 1000)]),
+        ingest.store(db, alice.user.id, [beat(t + 2000), beat(t + 3000)]),
+        return_exceptions=True,
+    )
+
+    assert isinstance(results[1], ServiceUnavailable)
+    assert results[1].headers == {"Retry-After": "1"}
+    assert await count_rows(db) == 2
+    # Once the queue has drained, the same batch is taken.
+    await ingest.store(db, alice.user.id, [beat(t + 2000), beat(t + 3000)])
+    assert await count_rows(db) == 4
