@@ -691,7 +691,7 @@ async def test_the_user_agents_remembered_are_bounded(
     remembered = set(ingest._WRITES[db].user_agents)
     assert len(remembered) == 50
     assert agents[0] in remembered
-    assert remembered - {agents[0]} <= set(agents[80:])
+    assert remembered - {agents[0]} <= set(agents[40:])
     rows = await db.fetch_all(
         "SELECT ua.value FROM heartbeats h JOIN user_agents ua ON ua.id = h.user_agent_id"
         " ORDER BY h.time_ms"
