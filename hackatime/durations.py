@@ -17,9 +17,11 @@ lengths still come from the stored gaps.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -154,9 +156,23 @@ async def breakdowns(
         raise ValueError(f"unknown dimensions: {unknown}")
     sql, params = breakdown_query(user_id, buckets, dimensions, timeout_ms, filters or {})
     rows = await db.fetch_all(sql, params)
-    totals = [0] * len(buckets)
+    if len(rows) > ROWS_SUMMED_ON_THE_LOOP:
+        # Thousands of groups (a user with many files, over a year of days): summed on a
+        # thread, so that the other users' requests go on meanwhile.
+        return await asyncio.to_thread(_summed, rows, len(buckets), dimensions)
+    return _summed(rows, len(buckets), dimensions)
+
+
+# The most rows of groups summed on the event loop; more are summed on a thread.
+ROWS_SUMMED_ON_THE_LOOP = 2000
+
+
+def _summed(
+    rows: Sequence[Sequence[Any]], bucket_count: int, dimensions: Sequence[str]
+) -> list[Breakdown]:
+    totals = [0] * bucket_count
     sums: list[dict[str, defaultdict[str, int]]] = [
-        {name: defaultdict(int) for name in dimensions} for _ in buckets
+        {name: defaultdict(int) for name in dimensions} for _ in range(bucket_count)
     ]
     for row in rows:
         index, milliseconds = row[0], row[len(dimensions) + 1]
@@ -168,7 +184,7 @@ async def breakdowns(
             total_ms=totals[index],
             splits={name: _ranked(sums[index][name]) for name in dimensions},
         )
-        for index in range(len(buckets))
+        for index in range(bucket_count)
     ]
 
 
@@ -286,7 +302,7 @@ def _runs_query(slice_column: str | None, where: str) -> str:
         " SELECT *, sum(starts) OVER (ORDER BY time_ms, id) AS run FROM marked"
         ")"
         " SELECT project, slice, min(time_ms), sum(credit) FROM numbered"
-        f" GROUP BY run HAVING 1 = 1{where} ORDER BY run"
+        f" GROUP BY run HAVING 1 = 1{where} ORDER BY run LIMIT :limit"
     )
 
 
@@ -298,14 +314,18 @@ async def duration_runs(
     timeout_ms: int,
     slice_by: str | None = None,
     project: str | None = None,
+    limit: int | None = None,
 ) -> list[Run]:
-    """WakaTime's durations of one bucket, optionally sliced and kept to one project."""
+    """WakaTime's durations of one bucket, optionally sliced and kept to one project; the
+    first `limit` of them."""
     slice_column = SLICES[slice_by] if slice_by else None
     params: dict[str, object] = {
         "user_id": user_id,
         "start_ms": bucket.start_ms,
         "end_ms": bucket.end_ms,
         "timeout_ms": timeout_ms,
+        # SQLite reads a negative LIMIT as none.
+        "limit": -1 if limit is None else limit,
     }
     where = ""
     if project is not None:

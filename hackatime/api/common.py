@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -14,6 +15,7 @@ from hackatime.auth import authenticate
 from hackatime.config import Settings
 from hackatime.db import Database, integer_id
 from hackatime.errors import BadRequest, Forbidden, PayloadTooLarge, TooManyRequests, Unauthorized
+from hackatime.history import Cursor
 from hackatime.users import User, set_detected_timezone
 
 
@@ -113,3 +115,31 @@ def request_zone(request: Request, user: User) -> tuple[str, ZoneInfo]:
         settings(request).default_timezone
     )
     return name, timeranges.zone(name)
+
+
+# About the most bytes of heartbeats one page of them holds (fewer rows than asked when they are
+# large): every answer stays a few megabytes, whatever its rows carry.
+MAX_PAGE_BYTES = 2 * 1024 * 1024
+
+
+def query_cursor(request: Request) -> Cursor | None:
+    raw = request.query_params.get("cursor")
+    if not raw:
+        return None
+    after = Cursor.decode(raw)
+    if after is None:
+        raise BadRequest("cursor: not a cursor from a `next` link")
+    return after
+
+
+def next_link(request: Request, cursor: Cursor | None) -> str | None:
+    """This request's link with `cursor` set, relative to this server: its host never comes
+    from the request's `Host` header, and the caller's key is never written into it."""
+    if cursor is None:
+        return None
+    kept = [
+        (name, value)
+        for name, value in request.query_params.multi_items()
+        if name.strip().lower() not in ("api_key", "cursor")
+    ]
+    return f"{request.url.path}?{urlencode([*kept, ('cursor', cursor.encode())])}"

@@ -7,7 +7,6 @@ Every answer carries the seed's documented fields; stats add Hackatime's richer 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -23,9 +22,12 @@ from hackatime import (
 )
 from hackatime.api import wakatime_stats
 from hackatime.api.common import (
+    MAX_PAGE_BYTES,
     caller,
     database,
+    next_link,
     now_ms,
+    query_cursor,
     query_list,
     query_positive_int,
     settings,
@@ -96,7 +98,9 @@ async def _stats(request: Request, target: users.User) -> JSONResponse:
         end_name="end_date",
     )
     features = _features(request)
-    limit = query_positive_int(request, "limit", default=0)
+    limit = query_positive_int(
+        request, "limit", default=summaries.MAX_LIST_ITEMS, maximum=summaries.MAX_LIST_ITEMS
+    )
     filters = {
         "project": query_list(request, "filter_by_project"),
         "category": query_list(request, "filter_by_category"),
@@ -115,7 +119,7 @@ async def _stats(request: Request, target: users.User) -> JSONResponse:
     days = max((last_ms - first_ms) / 86_400_000, 1.0)
     average_ms = round(result.total_ms / days)
     lists = {
-        name: summaries.hackatime_items(result.splits[name][: limit or None], result.total_ms)
+        name: summaries.hackatime_items(result.splits[name], result.total_ms, limit)
         for name in features
     }
     data = {
@@ -216,23 +220,22 @@ async def my_heartbeats(request: Request) -> JSONResponse:
     db = database(request)
     tz = timeranges.zone(user.zone_name(settings(request).default_timezone))
     span = _heartbeat_range(request, tz)
-    limit = query_positive_int(request, "limit", default=HEARTBEAT_PAGE_LIMIT)
-    limit = min(limit, HEARTBEAT_PAGE_LIMIT)
-    after = None
-    if request.query_params.get("cursor"):
-        after = history.Cursor.decode(request.query_params["cursor"])
-        if after is None:
-            raise BadRequest("cursor: not a cursor from a `next` link")
-    rows = await history.page(db, user.id, span.start_ms, span.end_ms, after, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
+    limit = query_positive_int(
+        request, "limit", default=HEARTBEAT_PAGE_LIMIT, maximum=HEARTBEAT_PAGE_LIMIT
+    )
+    rows, after = await history.bounded_page(
+        db,
+        user.id,
+        span.start_ms,
+        span.end_ms,
+        query_cursor(request),
+        limit=limit,
+        max_bytes=MAX_PAGE_BYTES,
+    )
     total = await durations.breakdown(
         db, user.id, span.bucket, timeout_ms=settings(request).timeout_ms
     )
-    next_url = None
-    if more:
-        last = rows[-1]
-        next_url = _next_link(request, history.Cursor(last["time_ms"], last["id"]).encode())
+    next_url = next_link(request, after)
     return JSONResponse(
         {
             "start": timeranges.iso(span.start_ms) if span.start_ms else None,
@@ -242,17 +245,6 @@ async def my_heartbeats(request: Request) -> JSONResponse:
             "next": next_url,
         }
     )
-
-
-def _next_link(request: Request, cursor: str) -> str:
-    """The next page as a link relative to this server: its host never comes from the
-    request's `Host` header, and the caller's key is never written into it."""
-    kept = [
-        (name, value)
-        for name, value in request.query_params.multi_items()
-        if name.strip().lower() not in ("api_key", "cursor")
-    ]
-    return f"{request.url.path}?{urlencode([*kept, ('cursor', cursor)])}"
 
 
 async def most_recent_heartbeat(request: Request) -> JSONResponse:

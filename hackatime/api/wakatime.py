@@ -23,9 +23,13 @@ from hackatime import (
     users,
 )
 from hackatime.api.common import (
+    MAX_PAGE_BYTES,
     caller,
     database,
+    next_link,
     now_ms,
+    query_cursor,
+    query_positive_int,
     read_body,
     read_json,
     request_zone,
@@ -36,6 +40,12 @@ from hackatime.errors import BadRequest
 from hackatime.responses import JSONResponse
 
 log = logging.getLogger("hackatime.plugins")
+# A day's heartbeats come in pages of at most this many (see MAX_PAGE_BYTES for their size).
+DAY_HEARTBEATS_PAGE = 1000
+# A day's durations: the first this many (a day of real work has a few hundred).
+MAX_DURATIONS = 2000
+# Projects come in pages of this many, latest first, as WakaTime pages them.
+PROJECTS_PAGE = 100
 PLUGIN_ERROR_LOG_CHARS = 2000
 
 STATUSBAR_DIMENSIONS = (
@@ -152,9 +162,21 @@ async def user_projects(request: Request) -> JSONResponse:
     user = await caller(request)
     require_self(request, user)
     now = now_ms()
-    found = await history.projects(database(request), user.id, request.query_params.get("q"))
+    db = database(request)
+    query = request.query_params.get("q")
+    page = query_positive_int(request, "page", default=1)
+    total = await history.project_count(db, user.id, query)
+    total_pages = max(1, -(-total // PROJECTS_PAGE))
+    found = await history.projects(
+        db, user.id, query, limit=PROJECTS_PAGE, offset=(page - 1) * PROJECTS_PAGE
+    )
     return JSONResponse(
         {
+            "total": total,
+            "total_pages": total_pages,
+            "page": page,
+            "prev_page": page - 1 if page > 1 else None,
+            "next_page": page + 1 if page < total_pages else None,
             "data": [
                 {
                     "id": _project_id(user, project.name),
@@ -165,7 +187,7 @@ async def user_projects(request: Request) -> JSONResponse:
                     "first_heartbeat_at": timeranges.iso(project.first_ms),
                 }
                 for project in found
-            ]
+            ],
         }
     )
 
@@ -177,24 +199,38 @@ def _day(request: Request, tz: ZoneInfo) -> date:
     return timeranges.parse_date(raw, "date")
 
 
-def _day_response(data: list[Any], span: timeranges.TimeRange, zone_name: str) -> JSONResponse:
+def _day_response(
+    data: list[Any], span: timeranges.TimeRange, zone_name: str, **extra: Any
+) -> JSONResponse:
     return JSONResponse(
         {
             "data": data,
             "start": timeranges.iso(span.start_ms),
             "end": timeranges.iso(span.end_ms),
             "timezone": zone_name,
+            **extra,
         }
     )
 
 
 async def day_heartbeats(request: Request) -> JSONResponse:
+    """A day's heartbeats, DAY_HEARTBEATS_PAGE at most (fewer when they are large): `next`
+    links to the rest, as /my/heartbeats does."""
     user = await caller(request)
     require_self(request, user)
     zone_name, tz = request_zone(request, user)
     span = timeranges.day_range(_day(request, tz), tz)
-    rows = await history.page(database(request), user.id, span.start_ms, span.end_ms)
-    return _day_response([heartbeats.heartbeat_json(row) for row in rows], span, zone_name)
+    rows, after = await history.bounded_page(
+        database(request),
+        user.id,
+        span.start_ms,
+        span.end_ms,
+        query_cursor(request),
+        limit=DAY_HEARTBEATS_PAGE,
+        max_bytes=MAX_PAGE_BYTES,
+    )
+    data = [heartbeats.heartbeat_json(row) for row in rows]
+    return _day_response(data, span, zone_name, next=next_link(request, after))
 
 
 async def day_durations(request: Request) -> JSONResponse:
@@ -212,6 +248,7 @@ async def day_durations(request: Request) -> JSONResponse:
         timeout_ms=settings(request).timeout_ms,
         slice_by=slice_by,
         project=request.query_params.get("project") or None,
+        limit=MAX_DURATIONS,
     )
     data = []
     for run in runs:

@@ -82,15 +82,17 @@ async def user_summaries(request: Request) -> JSONResponse:
     dependencies = await durations.dependency_splits(
         db, user.id, buckets, timeout_ms=timeout_ms, filters=filters
     )
+    # One list per dimension and one of dependencies, every day.
+    limit = summaries.list_limit(len(days) * (len(dimensions) + 1))
     data = []
     for (day, span), result, day_dependencies in zip(days, results, dependencies, strict=True):
         entry: dict[str, Any] = {
             "grand_total": summaries.grand_total(result.total_ms),
             **{
-                name: summaries.wakatime_items(result.splits[name], result.total_ms)
+                name: summaries.wakatime_items(result.splits[name], result.total_ms, limit)
                 for name in dimensions
             },
-            "dependencies": summaries.wakatime_items(day_dependencies, result.total_ms),
+            "dependencies": summaries.wakatime_items(day_dependencies, result.total_ms, limit),
             "range": summaries.range_json(
                 day, span.start_ms, span.end_ms, zone_name, summaries.day_text(day, today)
             ),
@@ -299,7 +301,7 @@ async def leaders(request: Request) -> JSONResponse:
                 "human_readable_daily_average": summaries.human_text(average_ms),
                 "languages": [
                     {"name": name, "total_seconds": ms / 1000}
-                    for name, ms in result.splits["languages"]
+                    for name, ms in result.splits["languages"][: summaries.MAX_LIST_ITEMS]
                 ],
             },
             "user": {
