@@ -5,7 +5,8 @@ from __future__ import annotations
 import getpass
 import re
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -27,7 +28,10 @@ from hackatime.responses import exception_handlers
 WAKATIME_ROUTES = api_wakatime.routes + api_wakatime_stats.routes + api_goals.routes
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, clock: Callable[[], float] = time.time
+) -> Starlette:
+    """The app; `clock` (epoch seconds) is what every "now" and "today" of the API reads."""
     settings = settings or load_settings()
     logs.redact_access_log()
 
@@ -60,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = clock
     app.state.auth_failures = FailureLimiter(settings.auth_failures_per_minute)
     return app
 

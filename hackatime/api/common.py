@@ -27,8 +27,9 @@ def settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
+def now_ms(request: Request) -> int:
+    """The app's clock (create_app's `clock`, the real one unless a test gives another)."""
+    return int(request.app.state.clock() * 1000)
 
 
 async def caller(request: Request) -> User:

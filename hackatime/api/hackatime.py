@@ -32,7 +32,6 @@ from hackatime.api.common import (
     query_positive_int,
     settings,
 )
-from hackatime.db import Database
 from hackatime.errors import BadRequest, Forbidden, NotFound
 from hackatime.responses import JSONResponse
 
@@ -114,7 +113,9 @@ async def _stats(request: Request, target: users.User) -> JSONResponse:
         filters=filters,
     )
     all_time = not start_param and not end_param
-    first_ms, last_ms = await _shown_bounds(db, target, span, bool(start_param), bool(end_param))
+    first_ms, last_ms = await _shown_bounds(
+        request, target, span, bool(start_param), bool(end_param)
+    )
     # Hackatime's average: the total spread over the range's length in days (at least one).
     days = max((last_ms - first_ms) / 86_400_000, 1.0)
     average_ms = round(result.total_ms / days)
@@ -150,14 +151,18 @@ async def _stats(request: Request, target: users.User) -> JSONResponse:
 
 
 async def _shown_bounds(
-    db: Database, target: users.User, span: timeranges.TimeRange, start_given: bool, end_given: bool
+    request: Request,
+    target: users.User,
+    span: timeranges.TimeRange,
+    start_given: bool,
+    end_given: bool,
 ) -> tuple[int, int]:
     """The range to print: an open end runs to the first or last heartbeat, as in Hackatime."""
     if start_given and end_given:
         return span.start_ms, span.end_ms
-    stored = await history.time_span(db, target.id)
+    stored = await history.time_span(database(request), target.id)
     if stored is None:
-        now = now_ms()
+        now = now_ms(request)
         stored = (now, now)
     return (
         span.start_ms if start_given else stored[0],
@@ -260,7 +265,7 @@ async def most_recent_heartbeat(request: Request) -> JSONResponse:
             "has_heartbeat": True,
             "heartbeat": heartbeats.heartbeat_json(row),
             "editor": row["editor"],
-            "time_ago": summaries.time_ago(now_ms() - row["time_ms"]),
+            "time_ago": summaries.time_ago(now_ms(request) - row["time_ms"]),
         }
     )
 

@@ -65,7 +65,7 @@ async def post_heartbeats(request: Request) -> JSONResponse:
     context = heartbeats.RequestContext(
         user_agent=request.headers.get("user-agent"),
         machine=heartbeats.machine_from_header(request.headers.get("x-machine-name")),
-        now_ms=now_ms(),
+        now_ms=now_ms(request),
     )
     if isinstance(body, dict):
         result = heartbeats.normalise(body, context)
@@ -101,7 +101,7 @@ async def statusbar_today(request: Request) -> JSONResponse:
     user = await caller(request)
     require_self(request, user)
     zone_name, tz = request_zone(request, user)
-    now = now_ms()
+    now = now_ms(request)
     day = timeranges.today(now, tz)
     span = timeranges.day_range(day, tz)
     result = await durations.breakdown(
@@ -161,7 +161,7 @@ def _project_id(user: users.User, name: str) -> str:
 async def user_projects(request: Request) -> JSONResponse:
     user = await caller(request)
     require_self(request, user)
-    now = now_ms()
+    now = now_ms(request)
     db = database(request)
     query = request.query_params.get("q")
     page = query_positive_int(request, "page", default=1)
@@ -195,7 +195,7 @@ async def user_projects(request: Request) -> JSONResponse:
 def _day(request: Request, tz: ZoneInfo) -> date:
     raw = request.query_params.get("date")
     if not raw:
-        return timeranges.today(now_ms(), tz)
+        return timeranges.today(now_ms(request), tz)
     return timeranges.parse_date(raw, "date")
 
 

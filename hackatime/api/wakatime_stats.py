@@ -68,7 +68,7 @@ async def user_summaries(request: Request) -> JSONResponse:
     user = await caller(request)
     require_self(request, user)
     zone_name, tz = request_zone(request, user)
-    today = timeranges.today(now_ms(), tz)
+    today = timeranges.today(now_ms(request), tz)
     first, last = _summary_dates(request, today, tz)
     days = timeranges.days_in(first, last, tz)
     buckets = [span.bucket for _, span in days]
@@ -140,7 +140,7 @@ async def user_stats(request: Request) -> JSONResponse:
     user = await caller(request)
     require_self(request, user)
     zone_name, tz = request_zone(request, user)
-    today = timeranges.today(now_ms(), tz)
+    today = timeranges.today(now_ms(request), tz)
     range_name = request.path_params.get("range", DEFAULT_STATS_RANGE)
     first, last, range_key, human_range = timeranges.stats_range_dates(
         range_name, today, await _first_day(request, user, tz)
@@ -220,7 +220,7 @@ async def all_time_since_today(request: Request) -> JSONResponse:
     user = await caller(request)
     require_self(request, user)
     zone_name, tz = request_zone(request, user)
-    today = timeranges.today(now_ms(), tz)
+    today = timeranges.today(now_ms(request), tz)
     first = await _first_day(request, user, tz) or today
     days = timeranges.days_in(min(first, today), today, tz)
     buckets = [span.bucket for _, span in days]
@@ -265,7 +265,7 @@ async def leaders(request: Request) -> JSONResponse:
     db = database(request)
     zone_name = settings(request).default_timezone
     tz = timeranges.zone(zone_name)
-    today = timeranges.today(now_ms(), tz)
+    today = timeranges.today(now_ms(request), tz)
     first = today - timedelta(days=6)
     buckets = [span.bucket for _, span in timeranges.days_in(first, today, tz)]
     language = request.query_params.get("language") or None
@@ -337,7 +337,7 @@ async def leaders(request: Request) -> JSONResponse:
             },
             "page": 1,
             "total_pages": 1,
-            "modified_at": timeranges.iso(now_ms()),
+            "modified_at": timeranges.iso(now_ms(request)),
         }
     )
 
