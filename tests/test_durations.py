@@ -714,3 +714,30 @@ async def test_many_groups_are_summed_off_the_event_loop(
     assert on_loop.total_ms == 210_000
     assert threads
     assert threads[0] is not threading.main_thread()
+
+
+async def test_too_many_groups_are_asked_split_by_split_with_the_same_answer(
+    db: Database, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    beats = [*EXAMPLE, hb(420, "C", language="Rust"), hb(450, None, entity="x.rs")]
+    await store_each(db, alice.user.id, beats)
+    spans = [bucket(0, 300), bucket(300, 600)]
+
+    async def both() -> list[durations.Breakdown]:
+        return await durations.breakdowns(
+            db, alice.user.id, spans, dimensions=ALL_DIMENSIONS, timeout_ms=TIMEOUT_MS
+        )
+
+    at_once = await both()
+    monkeypatch.setattr(durations, "MAX_GROUP_ROWS", 1)
+    split_by_split = await both()
+    monkeypatch.setattr(durations, "SPLIT_LIMIT", 1)
+    largest_only = await both()
+
+    assert split_by_split == at_once
+    assert [part.total_ms for part in at_once] == [90_000, 50_000]
+    assert at_once[0].splits["projects"] == [("A", 60_000), ("B", 30_000)]
+    assert at_once[1].splits["projects"] == [("C", 30_000), ("A", 20_000)]
+    assert [part.total_ms for part in largest_only] == [90_000, 50_000]
+    assert largest_only[0].splits["projects"] == [("A", 60_000)]
+    assert largest_only[1].splits["projects"] == [("C", 30_000)]

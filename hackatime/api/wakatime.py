@@ -42,7 +42,8 @@ from hackatime.responses import JSONResponse
 log = logging.getLogger("hackatime.plugins")
 # A day's heartbeats come in pages of at most this many (see MAX_PAGE_BYTES for their size).
 DAY_HEARTBEATS_PAGE = 1000
-# A day's durations: the first this many (a day of real work has a few hundred).
+# A day's durations: the first this many, and no more than MAX_PAGE_BYTES of them (a day of
+# real work has a few hundred runs).
 MAX_DURATIONS = 2000
 # Projects come in pages of this many, latest first, as WakaTime pages them.
 PROJECTS_PAGE = 100
@@ -249,6 +250,7 @@ async def day_durations(request: Request) -> JSONResponse:
         slice_by=slice_by,
         project=request.query_params.get("project") or None,
         limit=MAX_DURATIONS,
+        max_bytes=MAX_PAGE_BYTES,
     )
     data = []
     for run in runs:
