@@ -53,7 +53,8 @@ _NO_SUCH_USER = "User not found"
 
 async def _named_user(request: Request, viewer: users.User, ident: str) -> users.User:
     """A user named in a path: `my` (or `current`) is the caller; 404 when nobody matches or
-    the caller may not see them. A Slack uid names a user for admins only, as its lookup does."""
+    the caller may not see them. A Slack uid names a user only to admins (as its lookup does)
+    and to its owner."""
     if ident in users.SELF_ALIASES:
         return viewer
     by_slack_uid = viewer.is_admin or ident == viewer.slack_uid
