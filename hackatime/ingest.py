@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import logging
 import operator
 import time
@@ -51,14 +52,36 @@ def _same_as(prefix: str) -> str:
     return " AND ".join(f"h.{column} {op} {prefix}{column}" for column, op in _IDENTITY)
 
 
+def _stored_match(prefix: str) -> str:
+    """Rows of heartbeats `h` that are the heartbeat `{prefix}`: found by one probe of
+    heartbeats_identity on its identity key, then compared column by column (a collision of
+    keys costs a comparison, never a heartbeat). Rows stored without a key (written before
+    migration 0005, or by hand) are compared the same way among the few sharing the time."""
+    same = _same_as(prefix)
+    return (
+        f"(EXISTS (SELECT 1 FROM heartbeats h WHERE h.user_id = {prefix}user_id"
+        f" AND h.time_ms = {prefix}time_ms AND h.identity_key = {prefix}identity_key AND {same})"
+        f" OR EXISTS (SELECT 1 FROM heartbeats h WHERE h.user_id = {prefix}user_id"
+        f" AND h.time_ms = {prefix}time_ms AND h.identity_key IS NULL AND {same}))"
+    )
+
+
+def identity_key(heartbeat: Heartbeat) -> int:
+    """A 64-bit fingerprint of the columns that make a heartbeat the same one (_IDENTITY)."""
+    values = [_identity_value(heartbeat, column) for column, _ in _IDENTITY]
+    digest = hashlib.blake2b(orjson.dumps(values), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 # What a write binds for each heartbeat, in this order: its user, its fields as they are, then
-# the two stored in another form (dependencies as JSON, user_agent as user_agent_id).
+# the two stored in another form (dependencies as JSON, user_agent as user_agent_id) with the
+# identity key between them.
 _PLAIN_FIELDS = tuple(
     name
     for name in (each.name for each in fields(Heartbeat))
     if name not in ("dependencies", "user_agent")
 )
-_ROW_COLUMNS = ("user_id", *_PLAIN_FIELDS, "dependencies", "user_agent")
+_ROW_COLUMNS = ("user_id", *_PLAIN_FIELDS, "dependencies", "identity_key", "user_agent")
 _plain_values = operator.attrgetter(*_PLAIN_FIELDS)
 # The most heartbeats one statement takes from the queue; a single batch always goes whole (the
 # API accepts at most 100, and 22 parameters a heartbeat stay far below SQLite's limit).
@@ -89,7 +112,7 @@ INSERT INTO heartbeats (created_at_ms, user_agent_id, {", ".join(stored)})
 SELECT ?1, (SELECT id FROM user_agents WHERE value = b.user_agent),
     {", ".join(f"b.{name}" for name in stored)}
 FROM (SELECT {names} FROM (VALUES {rows})) AS b
-WHERE NOT EXISTS (SELECT 1 FROM heartbeats h WHERE h.user_id = b.user_id AND {_same_as("b.")})
+WHERE NOT {_stored_match("b.")}
 ORDER BY b.position
 """
 
@@ -101,6 +124,7 @@ def _insert_parameters(created_at_ms: int, rows: Iterable[tuple[int, Heartbeat]]
         parameters.extend(_plain_values(heartbeat))
         dependencies = heartbeat.dependencies
         parameters.append(None if dependencies is None else orjson.dumps(dependencies).decode())
+        parameters.append(identity_key(heartbeat))
         parameters.append(heartbeat.user_agent)
     return parameters
 
@@ -114,12 +138,16 @@ _ADD_USER_AGENTS = (
 # The id each heartbeat of a batch ended up with, stored now or before.
 _STORED_IDS = f"""
 WITH b AS (
-    SELECT key AS position,
+    SELECT key AS position, :user_id AS user_id,
+           json_extract(value, '$.identity_key') AS identity_key,
            {", ".join(f"json_extract(value, '$.{column}') AS {column}" for column, _ in _IDENTITY)}
     FROM json_each(:batch)
 )
-SELECT (
-    SELECT h.id FROM heartbeats h WHERE h.user_id = :user_id AND {_same_as("b.")} LIMIT 1
+SELECT coalesce(
+    (SELECT h.id FROM heartbeats h WHERE h.user_id = b.user_id AND h.time_ms = b.time_ms
+     AND h.identity_key = b.identity_key AND {_same_as("b.")} LIMIT 1),
+    (SELECT h.id FROM heartbeats h WHERE h.user_id = b.user_id AND h.time_ms = b.time_ms
+     AND h.identity_key IS NULL AND {_same_as("b.")} LIMIT 1)
 )
 FROM b
 ORDER BY b.position
@@ -337,7 +365,10 @@ async def _write_group(db: Database, writes: _Writes, group: list[_Waiting]) -> 
 async def stored_ids(db: Database, user_id: int, heartbeats: list[Heartbeat]) -> list[int | None]:
     """The id each stored heartbeat has (the first one, for a resent duplicate)."""
     batch = [
-        {column: _identity_value(heartbeat, column) for column, _ in _IDENTITY}
+        {
+            "identity_key": identity_key(heartbeat),
+            **{column: _identity_value(heartbeat, column) for column, _ in _IDENTITY},
+        }
         for heartbeat in heartbeats
     ]
     rows = await db.fetch_all(

@@ -2,10 +2,9 @@
 DROP INDEX IF EXISTS heartbeats_user_time;
 CREATE INDEX heartbeats_user_time
     ON heartbeats (user_id, time_ms, id, gap_next_ms, project, language);
-CREATE INDEX heartbeats_identity ON heartbeats (
-    user_id, time_ms, entity, type, category, project, branch, language, is_write, lineno,
-    cursorpos
-);
+-- Rows stored before keep a NULL key: ingest compares them column by column.
+ALTER TABLE heartbeats ADD COLUMN identity_key INTEGER;
+CREATE INDEX heartbeats_identity ON heartbeats (user_id, time_ms, identity_key);
 CREATE INDEX heartbeats_last_project
     ON heartbeats (user_id, time_ms) WHERE project IS NOT NULL;
 CREATE INDEX heartbeats_last_branch
