@@ -9,7 +9,8 @@ import os
 import re
 import socket
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -38,7 +39,10 @@ API_BASES = ("/api/hackatime/v1", "/api/v1")
 LISTEN_POLL_SECONDS = 0.02
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, clock: Callable[[], float] = time.time
+) -> Starlette:
+    """The app; `clock` (epoch seconds) is what every "now" and "today" of the API reads."""
     settings = settings or load_settings()
     logs.redact_access_log()
 
@@ -94,6 +98,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.metrics = app_metrics
+    app.state.clock = clock
     app.state.auth_failures = FailureLimiter(settings.auth_failures_per_minute)
     return app
 

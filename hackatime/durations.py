@@ -17,9 +17,11 @@ lengths still come from the stored gaps.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -162,10 +164,102 @@ async def breakdowns(
     if unknown:
         raise ValueError(f"unknown dimensions: {unknown}")
     sql, params = breakdown_query(user_id, buckets, dimensions, timeout_ms, filters or {})
-    rows = await db.fetch_all(sql, params)
+    rows = await db.fetch_all(f"{sql} LIMIT :most", {**params, "most": MAX_GROUP_ROWS + 1})
+    if len(rows) > MAX_GROUP_ROWS:
+        return await _breakdowns_split_by_split(
+            db, user_id, buckets, dimensions, timeout_ms, filters or {}
+        )
+    if len(rows) > ROWS_SUMMED_ON_THE_LOOP:
+        # Thousands of groups (a user with many files, over a year of days): summed on a
+        # thread, so that the other users' requests go on meanwhile.
+        return await asyncio.to_thread(_summed, rows, len(buckets), dimensions)
+    return _summed(rows, len(buckets), dimensions)
+
+
+# The most rows of groups summed on the event loop; more are summed on a thread.
+ROWS_SUMMED_ON_THE_LOOP = 2000
+# The most groups (bucket x every requested dimension) read into Python at once. Past it (a
+# user with thousands of distinct projects, files or branches), each split is asked for on its
+# own, SQLite keeping the largest SPLIT_LIMIT of each bucket: memory stays bounded, and the
+# lists shown (see summaries.MAX_LIST_ITEMS) are the same.
+MAX_GROUP_ROWS = 5000
+SPLIT_LIMIT = 100
+
+
+async def _breakdowns_split_by_split(
+    db: Database,
+    user_id: int,
+    buckets: Sequence[Bucket],
+    dimensions: Sequence[str],
+    timeout_ms: int,
+    filters: Filters,
+) -> list[Breakdown]:
+    sql, params = breakdown_query(user_id, buckets, (), timeout_ms, filters)
     totals = [0] * len(buckets)
+    for index, milliseconds in await db.fetch_all(sql, params):
+        totals[index] = milliseconds
+    splits: list[dict[str, list[tuple[str, int]]]] = [{} for _ in buckets]
+    for name in dimensions:
+        column = f"coalesce(h.{DIMENSIONS[name]}, '{UNKNOWN}')"
+        sql, params = _largest_query(user_id, buckets, column, timeout_ms, filters)
+        for index, ranked in enumerate(await _ranked_per_bucket(db, sql, params, len(buckets))):
+            splits[index][name] = ranked
+    return [
+        Breakdown(total_ms=totals[index], splits=splits[index]) for index in range(len(buckets))
+    ]
+
+
+def _largest_query(
+    user_id: int,
+    buckets: Sequence[Bucket],
+    name: str,
+    timeout_ms: int,
+    filters: Filters,
+    *,
+    join: str = "",
+    condition: str = "",
+) -> tuple[str, dict[str, object]]:
+    """SQL for the SPLIT_LIMIT largest values of `name` (a fixed SQL expression) in each
+    bucket under the rule, ranked by SQLite so that only those reach Python."""
+    where, filter_params = _filter_sql(filters)
+    cte, source, index, bucket_params = _in_buckets(buckets, join)
+    credit = "sum(min(h.gap_next_ms, :timeout_ms))"
+    # A single bucket's index is the constant 0, which SQLite would read as a column number.
+    single = len(buckets) == 1
+    partition = "" if single else f"PARTITION BY {index} "
+    group = name if single else f"{index}, {name}"
+    sql = (
+        f"{cte}SELECT bucket, name, ms FROM ("
+        f" SELECT {index} AS bucket, {name} AS name, {credit} AS ms,"
+        f" row_number() OVER ({partition}ORDER BY {credit} DESC, {name}) AS place"
+        f" FROM {source}{condition}{where} GROUP BY {group}"
+        ") WHERE place <= :split_limit"
+    )
+    params = {
+        "user_id": user_id,
+        "timeout_ms": timeout_ms,
+        "split_limit": SPLIT_LIMIT,
+        **bucket_params,
+        **filter_params,
+    }
+    return sql, params
+
+
+async def _ranked_per_bucket(
+    db: Database, sql: str, params: dict[str, object], bucket_count: int
+) -> list[list[tuple[str, int]]]:
+    sums: list[defaultdict[str, int]] = [defaultdict(int) for _ in range(bucket_count)]
+    for index, name, milliseconds in await db.fetch_all(sql, params):
+        sums[index][name] += milliseconds
+    return [_ranked(bucket_sums) for bucket_sums in sums]
+
+
+def _summed(
+    rows: Sequence[Sequence[Any]], bucket_count: int, dimensions: Sequence[str]
+) -> list[Breakdown]:
+    totals = [0] * bucket_count
     sums: list[dict[str, defaultdict[str, int]]] = [
-        {name: defaultdict(int) for name in dimensions} for _ in buckets
+        {name: defaultdict(int) for name in dimensions} for _ in range(bucket_count)
     ]
     for row in rows:
         index, milliseconds = row[0], row[len(dimensions) + 1]
@@ -177,7 +271,7 @@ async def breakdowns(
             total_ms=totals[index],
             splits={name: _ranked(sums[index][name]) for name in dimensions},
         )
-        for index in range(len(buckets))
+        for index in range(bucket_count)
     ]
 
 
@@ -267,21 +361,19 @@ async def dependency_splits(
     timeout_ms: int,
     filters: Filters | None = None,
 ) -> list[list[tuple[str, int]]]:
-    """Time per dependency in each bucket: a heartbeat's gap is credited to each of its
-    dependencies, so unlike the other splits these need not add up to the total."""
-    where, filter_params = _filter_sql(filters or {})
-    cte, source, index, bucket_params = _in_buckets(buckets, " JOIN json_each(h.dependencies) d")
-    sql = (
-        f"{cte}SELECT {index}, d.value, sum(min(h.gap_next_ms, :timeout_ms))"
-        f" FROM {source} AND h.dependencies IS NOT NULL{where} GROUP BY 1, 2"
+    """Time per dependency in each bucket, its SPLIT_LIMIT largest: a heartbeat's gap is
+    credited to each of its dependencies, so unlike the other splits these need not add up to
+    the total."""
+    sql, params = _largest_query(
+        user_id,
+        buckets,
+        "d.value",
+        timeout_ms,
+        filters or {},
+        join=" JOIN json_each(h.dependencies) d",
+        condition=" AND h.dependencies IS NOT NULL",
     )
-    rows = await db.fetch_all(
-        sql, {"user_id": user_id, "timeout_ms": timeout_ms, **bucket_params, **filter_params}
-    )
-    sums: list[defaultdict[str, int]] = [defaultdict(int) for _ in buckets]
-    for index, name, milliseconds in rows:
-        sums[index][name] += milliseconds
-    return [_ranked(bucket_sums) for bucket_sums in sums]
+    return await _ranked_per_bucket(db, sql, params, len(buckets))
 
 
 async def hour_splits(
@@ -346,9 +438,17 @@ def _runs_query(slice_column: str | None, where: str) -> str:
         " FROM day_rows WINDOW w AS (ORDER BY time_ms, id)"
         "), numbered AS ("
         " SELECT *, sum(starts) OVER (ORDER BY time_ms, id) AS run FROM marked"
+        # Runs in order while their names and slice values (a dependency list can be hundreds
+        # of kilobytes) add up to at most :max_bytes; SQLite sorts and sums, Python only
+        # receives what is shown.
+        "), runs AS ("
+        " SELECT project, slice, min(time_ms) AS start_ms, sum(credit) AS credit, run,"
+        " sum(100 + length(CAST(project AS BLOB)) + coalesce(length(CAST(slice AS BLOB)), 0))"
+        " OVER (ORDER BY run) AS running_bytes"
+        f" FROM numbered GROUP BY run HAVING 1 = 1{where}"
         ")"
-        " SELECT project, slice, min(time_ms), sum(credit) FROM numbered"
-        f" GROUP BY run HAVING 1 = 1{where} ORDER BY run"
+        " SELECT project, slice, start_ms, credit FROM runs"
+        " WHERE running_bytes <= :max_bytes ORDER BY run LIMIT :limit"
     )
 
 
@@ -360,8 +460,11 @@ async def duration_runs(
     timeout_ms: int,
     slice_by: str | None = None,
     project: str | None = None,
+    limit: int | None = None,
+    max_bytes: int | None = None,
 ) -> list[Run]:
-    """WakaTime's durations of one bucket, optionally sliced and kept to one project.
+    """WakaTime's durations of one bucket, optionally sliced and kept to one project; the
+    first `limit` of them, and no more than fit in about `max_bytes` of names and values.
 
     Runs follow the projects as the user sees them: two merged names make one run."""
     slice_column = SLICES[slice_by] if slice_by else None
@@ -370,6 +473,9 @@ async def duration_runs(
         "start_ms": bucket.start_ms,
         "end_ms": bucket.end_ms,
         "timeout_ms": timeout_ms,
+        # SQLite reads a negative LIMIT as none.
+        "limit": -1 if limit is None else limit,
+        "max_bytes": 2**62 if max_bytes is None else max_bytes,
     }
     where = ""
     if project is not None:

@@ -88,14 +88,20 @@ class RequestContext:
         return (entity, ("time", functools.partial(_time_ms, now_ms=self.now_ms)), *rest)
 
     @functools.cached_property
-    def checked_headers(self) -> tuple[str | None, str | None, list[str]]:
-        """The headers as the fields they stand in for (user_agent, machine), and what is wrong
-        with them: checked once per request, with the bounds of those fields."""
-        values, problems = _convert(
-            {"User-Agent header": self.user_agent, "X-Machine-Name header": self.machine},
-            (("User-Agent header", _text), ("X-Machine-Name header", _text)),
-        )
-        return values.get("User-Agent header"), values.get("X-Machine-Name header"), problems
+    def header_fields(self) -> tuple[str | None, str | None]:
+        """The headers as the fields they stand in for (user_agent, machine).
+
+        Bounds are per field: a header past MAX_TEXT_CHARS is cut to it, and one holding a NUL
+        is ignored, so the items of a batch that carry their own value are never refused for a
+        header they do not use.
+        """
+        return _header_text(self.user_agent), _header_text(self.machine)
+
+
+def _header_text(value: str | None) -> str | None:
+    if value is None or "\x00" in value:
+        return None
+    return value[:MAX_TEXT_CHARS].strip() or None
 
 
 def machine_from_header(value: str | None) -> str | None:
@@ -293,10 +299,10 @@ def normalise(raw: Any, context: RequestContext) -> Heartbeat | list[str]:
     if not isinstance(raw, dict):
         return ["heartbeat must be a JSON object"]
     values, problems = _convert(raw, context.conversions)
-    # The request's headers stand in for missing fields and obey the same bounds.
-    header_agent, header_machine, header_problems = context.checked_headers
-    if problems or header_problems:
-        return problems + header_problems
+    if problems:
+        return problems
+    # The request's headers stand in for missing fields.
+    header_agent, header_machine = context.header_fields
     values["time_ms"] = values.pop("time")
     values["category"] = values["category"] or "coding"
     values["user_agent"] = values["user_agent"] or header_agent

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from hackatime.aliases import shown_sql, stored_names_sql
 from hackatime.db import Database, integer_id
 from hackatime.durations import UNKNOWN
@@ -26,6 +28,28 @@ WHERE h.user_id = :user_id AND h.time_ms >= max(:start_ms, :after_time) AND h.ti
   AND (h.time_ms > :after_time OR h.id > :after_id)
 ORDER BY h.time_ms, h.id
 LIMIT :limit
+"""
+
+# The same walk as _PAGE, each row with about how many bytes its JSON takes, so that a page can
+# stop before it grows past a size: fields hold up to a few hundred kilobytes (500 dependencies
+# of 1024 characters), so a count of rows alone bounds nothing. 400 covers the fixed fields.
+_PAGE_SIZES = """
+SELECT h.id, 400 + length(CAST(h.entity AS BLOB))
+    + coalesce(length(CAST(h.dependencies AS BLOB)), 0) + coalesce(length(h.project), 0)
+    + coalesce(length(h.branch), 0) + coalesce(length(h.language), 0)
+    + coalesce(length(h.machine), 0) + coalesce(length(h.category), 0)
+    + coalesce((SELECT length(ua.value) FROM user_agents ua WHERE ua.id = h.user_agent_id), 0)
+FROM heartbeats h
+WHERE h.user_id = :user_id AND h.time_ms >= max(:start_ms, :after_time) AND h.time_ms < :end_ms
+  AND (h.time_ms > :after_time OR h.id > :after_id)
+ORDER BY h.time_ms, h.id
+LIMIT :limit
+"""
+
+_ROWS_BY_ID = f"""
+SELECT {_COLUMNS} FROM {_FROM}
+WHERE h.id IN (SELECT value FROM json_each(:ids))
+ORDER BY h.time_ms, h.id
 """
 
 _MOST_RECENT = f"""
@@ -80,6 +104,46 @@ async def page(
     return [dict(row) for row in rows]
 
 
+async def bounded_page(
+    db: Database,
+    user_id: int,
+    start_ms: int,
+    end_ms: int,
+    after: Cursor | None,
+    *,
+    limit: int,
+    max_bytes: int,
+) -> tuple[list[dict[str, Any]], Cursor | None]:
+    """At most `limit` heartbeats of [start_ms, end_ms) after `after`, and fewer when more would
+    pass about `max_bytes` of JSON (never fewer than one); with the cursor of the next page, or
+    None when this one reaches the end. Only the rows shown are ever read whole."""
+    after = after or Cursor(-1, -1)
+    sizes = await db.fetch_all(
+        _PAGE_SIZES,
+        {
+            "user_id": user_id,
+            "start_ms": start_ms,
+            "end_ms": end_ms,
+            "after_time": after.time_ms,
+            "after_id": after.id,
+            "limit": limit + 1,
+        },
+    )
+    ids: list[int] = []
+    total = 0
+    for heartbeat_id, size in sizes[:limit]:
+        total += size
+        if ids and total > max_bytes:
+            break
+        ids.append(heartbeat_id)
+    found = await db.fetch_all(_ROWS_BY_ID, {"ids": orjson.dumps(ids).decode()})
+    rows = [dict(row) for row in found]
+    if len(ids) == len(sizes):
+        return rows, None
+    last = rows[-1]
+    return rows, Cursor(last["time_ms"], last["id"])
+
+
 async def most_recent(
     db: Database, user_id: int, editor: str | None = None
 ) -> dict[str, Any] | None:
@@ -107,23 +171,47 @@ class ProjectSeen:
 
 
 # Grouped by stored name first, so only the few groups look up the name they are shown as.
-_PROJECTS = f"""
-SELECT {shown_sql("g.project")} AS shown, min(g.first_ms), max(g.last_ms) FROM (
+_SHOWN_PROJECTS = f"""
+SELECT {shown_sql("g.project")} AS shown, min(g.first_ms) AS first_ms, max(g.last_ms) AS last_ms
+FROM (
     SELECT project, min(time_ms) AS first_ms, max(time_ms) AS last_ms FROM heartbeats
     WHERE user_id = :user_id AND project IS NOT NULL
     GROUP BY project
 ) g
 GROUP BY shown
 HAVING :query IS NULL OR instr(lower(shown), lower(:query)) > 0
-ORDER BY max(g.last_ms) DESC
 """
+_PROJECTS = f"""
+{_SHOWN_PROJECTS}
+ORDER BY last_ms DESC, shown
+LIMIT :limit OFFSET :offset
+"""
+_PROJECT_COUNT = f"SELECT count(*) FROM ({_SHOWN_PROJECTS})"
 
 
-async def projects(db: Database, user_id: int, query: str | None = None) -> list[ProjectSeen]:
-    """Every project a user has worked on, as shown, latest first; `query` matches part of
-    the shown name."""
-    rows = await db.fetch_all(_PROJECTS, {"user_id": user_id, "query": query or None})
-    return [ProjectSeen(*row) for row in rows]
+async def projects(
+    db: Database,
+    user_id: int,
+    query: str | None = None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[ProjectSeen]:
+    """The projects a user has worked on, as shown, latest first, `limit` of them after the
+    first `offset`; `query` matches part of the shown name."""
+    params = {
+        "user_id": user_id,
+        "query": query or None,
+        # SQLite reads a negative LIMIT as none.
+        "limit": -1 if limit is None else limit,
+        "offset": offset,
+    }
+    return [ProjectSeen(*row) for row in await db.fetch_all(_PROJECTS, params)]
+
+
+async def project_count(db: Database, user_id: int, query: str | None = None) -> int:
+    params = {"user_id": user_id, "query": query or None}
+    return int(await db.fetch_value(_PROJECT_COUNT, params))
 
 
 _PROJECT_LAST_SEEN = f"""

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import logging
 import operator
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -50,14 +52,36 @@ def _same_as(prefix: str) -> str:
     return " AND ".join(f"h.{column} {op} {prefix}{column}" for column, op in _IDENTITY)
 
 
+def _stored_match(prefix: str) -> str:
+    """Rows of heartbeats `h` that are the heartbeat `{prefix}`: found by one probe of
+    heartbeats_identity on its identity key, then compared column by column (a collision of
+    keys costs a comparison, never a heartbeat). Rows stored without a key (written before
+    migration 0005, or by hand) are compared the same way among the few sharing the time."""
+    same = _same_as(prefix)
+    return (
+        f"(EXISTS (SELECT 1 FROM heartbeats h WHERE h.user_id = {prefix}user_id"
+        f" AND h.time_ms = {prefix}time_ms AND h.identity_key = {prefix}identity_key AND {same})"
+        f" OR EXISTS (SELECT 1 FROM heartbeats h WHERE h.user_id = {prefix}user_id"
+        f" AND h.time_ms = {prefix}time_ms AND h.identity_key IS NULL AND {same}))"
+    )
+
+
+def identity_key(heartbeat: Heartbeat) -> int:
+    """A 64-bit fingerprint of the columns that make a heartbeat the same one (_IDENTITY)."""
+    values = [_identity_value(heartbeat, column) for column, _ in _IDENTITY]
+    digest = hashlib.blake2b(orjson.dumps(values), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 # What a write binds for each heartbeat, in this order: its user, its fields as they are, then
-# the two stored in another form (dependencies as JSON, user_agent as user_agent_id).
+# the two stored in another form (dependencies as JSON, user_agent as user_agent_id) with the
+# identity key between them.
 _PLAIN_FIELDS = tuple(
     name
     for name in (each.name for each in fields(Heartbeat))
     if name not in ("dependencies", "user_agent")
 )
-_ROW_COLUMNS = ("user_id", *_PLAIN_FIELDS, "dependencies", "user_agent")
+_ROW_COLUMNS = ("user_id", *_PLAIN_FIELDS, "dependencies", "identity_key", "user_agent")
 _plain_values = operator.attrgetter(*_PLAIN_FIELDS)
 # The most heartbeats one statement takes from the queue; a single batch always goes whole (the
 # API accepts at most 100, and 22 parameters a heartbeat stay far below SQLite's limit).
@@ -88,7 +112,7 @@ INSERT INTO heartbeats (created_at_ms, user_agent_id, {", ".join(stored)})
 SELECT ?1, (SELECT id FROM user_agents WHERE value = b.user_agent),
     {", ".join(f"b.{name}" for name in stored)}
 FROM (SELECT {names} FROM (VALUES {rows})) AS b
-WHERE NOT EXISTS (SELECT 1 FROM heartbeats h WHERE h.user_id = b.user_id AND {_same_as("b.")})
+WHERE NOT {_stored_match("b.")}
 ORDER BY b.position
 RETURNING id
 """
@@ -101,6 +125,7 @@ def _insert_parameters(created_at_ms: int, rows: Iterable[tuple[int, Heartbeat]]
         parameters.extend(_plain_values(heartbeat))
         dependencies = heartbeat.dependencies
         parameters.append(None if dependencies is None else orjson.dumps(dependencies).decode())
+        parameters.append(identity_key(heartbeat))
         parameters.append(heartbeat.user_agent)
     return parameters
 
@@ -114,21 +139,28 @@ _ADD_USER_AGENTS = (
 # The id each heartbeat of a batch ended up with, stored now or before.
 _STORED_IDS = f"""
 WITH b AS (
-    SELECT key AS position,
+    SELECT key AS position, :user_id AS user_id,
+           json_extract(value, '$.identity_key') AS identity_key,
            {", ".join(f"json_extract(value, '$.{column}') AS {column}" for column, _ in _IDENTITY)}
     FROM json_each(:batch)
 )
-SELECT (
-    SELECT h.id FROM heartbeats h WHERE h.user_id = :user_id AND {_same_as("b.")} LIMIT 1
+SELECT coalesce(
+    (SELECT h.id FROM heartbeats h WHERE h.user_id = b.user_id AND h.time_ms = b.time_ms
+     AND h.identity_key = b.identity_key AND {_same_as("b.")} LIMIT 1),
+    (SELECT h.id FROM heartbeats h WHERE h.user_id = b.user_id AND h.time_ms = b.time_ms
+     AND h.identity_key IS NULL AND {_same_as("b.")} LIMIT 1)
 )
 FROM b
 ORDER BY b.position
 """
 
-# Column names come from PLACEHOLDERS' fixed keys, never from input.
+# Column names come from PLACEHOLDERS' fixed keys, never from input. The partial index of the
+# rows that have a value makes this one probe; the planner, left to itself, prefers the
+# covering heartbeats_user_time and walks back through every row without one.
 _LAST_VALUE = {
-    column: f"SELECT {column}, time_ms FROM heartbeats WHERE user_id = ? AND time_ms <= ?"
-    f" AND {column} IS NOT NULL ORDER BY time_ms DESC, id DESC LIMIT 1"
+    column: f"SELECT {column}, time_ms FROM heartbeats INDEXED BY heartbeats_last_{column}"
+    f" WHERE user_id = ? AND time_ms <= ? AND {column} IS NOT NULL"
+    " ORDER BY time_ms DESC, id DESC LIMIT 1"
     for column in PLACEHOLDERS
 }
 
@@ -176,15 +208,36 @@ class _Waiting:
     stored: asyncio.Future[None]
 
 
+# The most user agents remembered as stored, per database: clients use a handful, and a client
+# sending a new one on every heartbeat must not grow the memory. One forgotten is only looked up
+# again (its insert does nothing).
+REMEMBERED_USER_AGENTS = 1000
+# The most heartbeats waiting to be written, per database; past it a batch is refused with 503
+# and Retry-After (wakatime-cli keeps it and sends it again), so a flood of batches grows the
+# queue no further.
+MAX_WAITING_HEARTBEATS = 5000
+
+
 @dataclass
 class _Writes:
     """Per database: the batches waiting to be written, the task writing them, and the user
-    agents known to be stored (rows of user_agents are never changed or removed)."""
+    agents known to be stored, oldest first (rows of user_agents are never changed or
+    removed)."""
 
     waiting: list[_Waiting] = field(default_factory=list)
     writing: list[_Waiting] = field(default_factory=list)
     writer: asyncio.Task[None] | None = None
-    user_agents: set[str] = field(default_factory=set)
+    user_agents: OrderedDict[str, None] = field(default_factory=OrderedDict)
+
+    def waiting_heartbeats(self) -> int:
+        return sum(len(each.batch) for each in self.waiting)
+
+    def remember_user_agents(self, stored: Iterable[str]) -> None:
+        for value in stored:
+            self.user_agents[value] = None
+            self.user_agents.move_to_end(value)
+        while len(self.user_agents) > REMEMBERED_USER_AGENTS:
+            self.user_agents.popitem(last=False)
 
 
 _WRITES: weakref.WeakKeyDictionary[Database, _Writes] = weakref.WeakKeyDictionary()
@@ -198,6 +251,11 @@ async def store(db: Database, user_id: int, heartbeats: list[Heartbeat]) -> list
     is on disk once this returns: the caller may then acknowledge it.
     """
     writes = _WRITES.setdefault(db, _Writes())
+    if writes.waiting and writes.waiting_heartbeats() + len(heartbeats) > MAX_WAITING_HEARTBEATS:
+        raise ServiceUnavailable(
+            "Too many heartbeats waiting to be written; send the batch again",
+            headers={"Retry-After": "1"},
+        )
     waiting = _Waiting(user_id, heartbeats, asyncio.get_running_loop().create_future())
     writes.waiting.append(waiting)
     if writes.writer is None or writes.writer.done():
@@ -255,14 +313,28 @@ def _settle(waiting: _Waiting, error: Exception | None) -> None:
 
 
 def _next_group(waiting: list[_Waiting]) -> list[_Waiting]:
-    """Whole batches from the front of the queue, as many as one statement takes."""
-    rows = len(waiting[0].batch)
-    count = 1
-    while count < len(waiting) and rows + len(waiting[count].batch) <= _ROWS_PER_WRITE:
-        rows += len(waiting[count].batch)
-        count += 1
-    group = waiting[:count]
-    del waiting[:count]
+    """Whole batches for one statement, as many as it takes: every user's first waiting batch
+    before anyone's second, so one user's backlog holds up another's heartbeat for one
+    statement at most. A user's own batches keep their order, in the group and in the queue."""
+    taken: dict[int, int] = {}
+    order = []
+    for position, each in enumerate(waiting):
+        turn = taken.get(each.user_id, 0)
+        taken[each.user_id] = turn + 1
+        order.append((turn, position))
+    chosen: list[int] = []
+    rows = 0
+    # Stopping at the first batch that does not fit keeps each user's chosen batches a prefix.
+    for _, position in sorted(order):
+        size = len(waiting[position].batch)
+        if chosen and rows + size > _ROWS_PER_WRITE:
+            break
+        rows += size
+        chosen.append(position)
+    chosen.sort()
+    group = [waiting[position] for position in chosen]
+    for position in reversed(chosen):
+        del waiting[position]
     return group
 
 
@@ -291,13 +363,13 @@ async def _write_group(db: Database, writes: _Writes, group: list[_Waiting]) -> 
             )
     if not unique:
         return 0
-    new_agents = {heartbeat.user_agent for _, heartbeat in unique.values()}
-    new_agents -= writes.user_agents | {None}
+    agents = {heartbeat.user_agent for _, heartbeat in unique.values()} - {None}
+    new_agents = {agent for agent in agents if agent not in writes.user_agents}
     if new_agents:
         # A statement of its own, ahead of the heartbeats': should those then fail, the new
         # rows are merely unused.
         await db.write(_ADD_USER_AGENTS, (orjson.dumps(sorted(new_agents)).decode(),))
-        writes.user_agents |= new_agents
+    writes.remember_user_agents(agents)
     inserted = await db.write(
         _insert_sql(len(unique)), _insert_parameters(int(time.time() * 1000), unique.values())
     )
@@ -307,7 +379,10 @@ async def _write_group(db: Database, writes: _Writes, group: list[_Waiting]) -> 
 async def stored_ids(db: Database, user_id: int, heartbeats: list[Heartbeat]) -> list[int | None]:
     """The id each stored heartbeat has (the first one, for a resent duplicate)."""
     batch = [
-        {column: _identity_value(heartbeat, column) for column, _ in _IDENTITY}
+        {
+            "identity_key": identity_key(heartbeat),
+            **{column: _identity_value(heartbeat, column) for column, _ in _IDENTITY},
+        }
         for heartbeat in heartbeats
     ]
     rows = await db.fetch_all(

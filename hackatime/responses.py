@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hackatime.errors import ApiError
+from hackatime.logs import printable
 
 log = logging.getLogger("hackatime")
 
@@ -41,7 +42,9 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
 
 
 async def server_error_handler(request: Request, exc: Exception) -> Response:
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    # The path is decoded: %0A in it would otherwise start a forged line.
+    path = printable(request.url.path, 2000)
+    log.error("unhandled error on %s %s", request.method, path, exc_info=exc)
     return error_response(500, "Internal server error")
 
 

@@ -57,7 +57,10 @@ CREATE TABLE IF NOT EXISTS heartbeats (
     ai_line_changes INTEGER,
     human_line_changes INTEGER,
     user_agent_id INTEGER REFERENCES user_agents (id),
-    created_at_ms INTEGER NOT NULL
+    created_at_ms INTEGER NOT NULL,
+    -- A 64-bit fingerprint of what makes two heartbeats the same one (ingest.identity_key), so
+    -- that a resend is found by one probe; NULL for rows written before it existed.
+    identity_key INTEGER
 );
 
 -- gap_next_ms stays right on every insert, whoever writes: the new row takes the gap to its
@@ -96,8 +99,10 @@ END;
 
 -- Every read is one user's time range. Carrying gap_next_ms, project and language makes the
 -- index cover totals and the default stats (languages, projects) without touching the table.
+-- id right after time_ms makes the triggers' "same time, next or previous id" one probe, however
+-- many heartbeats share the time.
 CREATE INDEX IF NOT EXISTS heartbeats_user_time
-    ON heartbeats (user_id, time_ms, gap_next_ms, project, language);
+    ON heartbeats (user_id, time_ms, id, gap_next_ms, project, language);
 
 CREATE TABLE IF NOT EXISTS goals (
     -- A lowercase UUID v4, as str(uuid.uuid4()) writes it: wakatime-cli's --today-goal accepts
@@ -144,3 +149,16 @@ CREATE TABLE IF NOT EXISTS project_aliases (
     created_at_ms INTEGER NOT NULL,
     PRIMARY KEY (user_id, alias)
 ) WITHOUT ROWID;
+
+-- Whether a heartbeat is already stored: one probe on its identity key, however many stored
+-- heartbeats share its time (the key's 8 bytes cost far less than the columns it stands for).
+CREATE INDEX IF NOT EXISTS heartbeats_identity ON heartbeats (user_id, time_ms, identity_key);
+
+-- A placeholder (<<LAST_PROJECT>> and friends) takes the latest value at or before a time: one
+-- probe into the rows that have one, however far back it lies.
+CREATE INDEX IF NOT EXISTS heartbeats_last_project
+    ON heartbeats (user_id, time_ms) WHERE project IS NOT NULL;
+CREATE INDEX IF NOT EXISTS heartbeats_last_branch
+    ON heartbeats (user_id, time_ms) WHERE branch IS NOT NULL;
+CREATE INDEX IF NOT EXISTS heartbeats_last_language
+    ON heartbeats (user_id, time_ms) WHERE language IS NOT NULL;

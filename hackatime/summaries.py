@@ -57,10 +57,25 @@ def grand_total(ms: int) -> dict[str, Any]:
     }
 
 
-def wakatime_items(split: Sequence[tuple[str, int]], total_ms: int) -> list[dict[str, Any]]:
-    """WakaTime's list items (languages, projects, …), largest first."""
+# Every list of names in an answer (projects, languages, entities, branches, dependencies, …)
+# holds its largest MAX_LIST_ITEMS; an answer made of many lists (a summary of many days) holds
+# MAX_ANSWER_ITEMS items in all at most, fewer in each list. A user with thousands of projects
+# or files thus never makes an answer of more than a few megabytes.
+MAX_LIST_ITEMS = 100
+MAX_ANSWER_ITEMS = 20_000
+
+
+def list_limit(lists: int) -> int:
+    """How many items each of `lists` lists in one answer may hold."""
+    return max(1, min(MAX_LIST_ITEMS, MAX_ANSWER_ITEMS // max(1, lists)))
+
+
+def wakatime_items(
+    split: Sequence[tuple[str, int]], total_ms: int, limit: int = MAX_LIST_ITEMS
+) -> list[dict[str, Any]]:
+    """WakaTime's list items (languages, projects, …), the `limit` largest, largest first."""
     items = []
-    for name, ms in split:
+    for name, ms in split[:limit]:
         seconds = whole_seconds(ms)
         items.append(
             {
@@ -78,10 +93,13 @@ def wakatime_items(split: Sequence[tuple[str, int]], total_ms: int) -> list[dict
     return items
 
 
-def hackatime_items(split: Sequence[tuple[str, int]], total_ms: int) -> list[dict[str, Any]]:
-    """The seed's `{"name", "seconds"}` items, with Hackatime's richer fields beside them."""
+def hackatime_items(
+    split: Sequence[tuple[str, int]], total_ms: int, limit: int = MAX_LIST_ITEMS
+) -> list[dict[str, Any]]:
+    """The seed's `{"name", "seconds"}` items, with Hackatime's richer fields beside them: the
+    `limit` largest, largest first."""
     items = []
-    for name, ms in split:
+    for name, ms in split[:limit]:
         seconds = whole_seconds(ms)
         items.append(
             {

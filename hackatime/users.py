@@ -277,6 +277,10 @@ async def get_user_by_name(db: Database, username: str) -> User | None:
 # (`hackatime user ...` while the server runs) within this many seconds.
 KEY_MEMORY_SECONDS = 10.0
 
+# The most keys remembered per database. Only keys that belong to a user are, so this bounds
+# nothing but a very large instance; the oldest lookup is forgotten first.
+REMEMBERED_KEYS = 10_000
+
 # Per database: key digest -> (when it was looked up, on the monotonic clock; its user).
 _BY_KEY: weakref.WeakKeyDictionary[Database, dict[str, tuple[float, User]]] = (
     weakref.WeakKeyDictionary()
@@ -295,7 +299,11 @@ async def get_user_by_key(db: Database, key: str) -> User | None:
         remembered.pop(digest, None)
     # Nor a user changed during the lookup, which may have read it as it was before.
     elif _BY_KEY.get(db) is remembered:
+        remembered.pop(digest, None)
         remembered[digest] = (now, user)
+        while len(remembered) > REMEMBERED_KEYS:
+            # Dicts keep insertion order, and a lookup re-inserts: the first is the oldest.
+            del remembered[next(iter(remembered))]
     return user
 
 
@@ -307,13 +315,13 @@ async def get_user_by_slack_uid(db: Database, slack_uid: str) -> User | None:
     return await _one(db, "slack_uid = ?", slack_uid)
 
 
-async def find_user(db: Database, ident: str) -> User | None:
-    """A user named in a URL: username first, then numeric id, then Slack uid."""
+async def find_user(db: Database, ident: str, *, by_slack_uid: bool = True) -> User | None:
+    """A user named in a URL: username first, then numeric id, then (if allowed) Slack uid."""
     user = await get_user_by_name(db, ident)
     user_id = integer_id(ident)
     if user is None and user_id is not None:
         user = await get_user_by_id(db, user_id)
-    if user is None:
+    if user is None and by_slack_uid:
         user = await get_user_by_slack_uid(db, ident)
     return user
 
@@ -328,3 +336,12 @@ def may_view_stats(viewer: User | None, target: User) -> bool:
     if viewer is not None and (viewer.id == target.id or viewer.is_admin):
         return True
     return is_listed(target)
+
+
+def may_view_profile(viewer: User | None, target: User) -> bool:
+    """Whether `viewer` (None: a request with no key) may learn that `target` exists and its
+    trust level: self and admins always, others only a public user. To anyone else a private
+    user is an unknown one."""
+    if viewer is not None and (viewer.id == target.id or viewer.is_admin):
+        return True
+    return target.is_public

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,9 +22,24 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+class Clock:
+    """The app's clock: the real one until a test sets `now_s` (epoch seconds)."""
+
+    def __init__(self) -> None:
+        self.now_s: float | None = None
+
+    def __call__(self) -> float:
+        return time.time() if self.now_s is None else self.now_s
+
+
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[Starlette]:
-    application = create_app(settings)
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: Clock) -> AsyncIterator[Starlette]:
+    application = create_app(settings, clock=clock)
     # httpx's ASGITransport does not run the lifespan; enter it here so the database is open.
     async with application.router.lifespan_context(application):
         yield application

@@ -256,8 +256,9 @@ def day_start_ms(day: date, zone: str) -> int:
     return round(midnight.timestamp() * 1000)
 
 
-def local_today(zone: str) -> date:
-    return datetime.now(ZoneInfo(zone)).date()
+def local_today(zone: str, at_s: float | None = None) -> date:
+    """The date in zone at `at_s` (epoch seconds, the app's pinned clock), or now."""
+    return datetime.fromtimestamp(time.time() if at_s is None else at_s, ZoneInfo(zone)).date()
 
 
 def iso_z(ms: int) -> str:

@@ -14,12 +14,8 @@ import pytest
 
 from hackatime import aliases, goals
 from hackatime import history as history_module
-from hackatime.api import goals as goals_api
-from hackatime.api import hackatime as hackatime_api
-from hackatime.api import wakatime as wakatime_api
-from hackatime.api import wakatime_stats as wakatime_stats_api
 from hackatime.db import Database
-from tests.conftest import Account
+from tests.conftest import Account, Clock
 from tests.helpers import (
     HACKATIME_BASE,
     HOUR,
@@ -48,10 +44,9 @@ MERGED_COUNT = {"app": 7, "other": 2}
 
 
 @pytest.fixture(autouse=True)
-def frozen_now(monkeypatch: pytest.MonkeyPatch) -> None:
+def frozen_now(clock: Clock) -> None:
     """Every endpoint's "now" is NOW, two hours after the history, on DAY."""
-    for module in (wakatime_api, wakatime_stats_api, hackatime_api, goals_api):
-        monkeypatch.setattr(module, "now_ms", lambda: NOW)
+    clock.now_s = NOW / 1000
 
 
 @pytest.fixture

@@ -11,11 +11,9 @@ import httpx
 import pytest
 
 from hackatime import users
-from hackatime.api import badges as badge_routes
-from hackatime.api import wakatime_stats
 from hackatime.db import Database
 from hackatime.summaries import human_text
-from tests.conftest import Account
+from tests.conftest import Account, Clock
 from tests.helpers import HOUR, MINUTE, beat, day_start_ms, store_beats
 
 TODAY = date(2025, 6, 10)
@@ -25,9 +23,8 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(autouse=True)
-def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(badge_routes, "now_ms", lambda: NOW_MS)
-    monkeypatch.setattr(wakatime_stats, "now_ms", lambda: NOW_MS)
+def fixed_clock(clock: Clock) -> None:
+    clock.now_s = NOW_MS / 1000
 
 
 async def store_history(db: Database, account: Account) -> None:

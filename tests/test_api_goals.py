@@ -16,7 +16,7 @@ import pytest
 from hackatime import goals
 from hackatime.cli import main
 from hackatime.db import Database
-from tests.conftest import Account
+from tests.conftest import Account, Clock
 from tests.helpers import (
     API_BASES,
     HOUR,
@@ -30,6 +30,16 @@ from tests.helpers import (
     set_zone,
     store_beats,
 )
+
+# The app's clock in this module's tests (see the `clock` fixture): no test depends on the hour
+# it runs at.
+PINNED_S = 1_773_140_400.0  # 2026-03-10T11:00:00Z
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock(clock: Clock) -> None:
+    clock.now_s = PINNED_S
+
 
 CHART_KEYS = {
     "range",
@@ -54,9 +64,9 @@ def every_30s(start_ms: int, seconds: int, project: str = "app", **fields: Any) 
 
 async def midday(db: Database, account: Account) -> tuple[str, date]:
     """Put the user in a zone where it is about noon, so "today" stays today during the test."""
-    zone = midday_zone()
+    zone = midday_zone(PINNED_S)
     await set_zone(db, account, zone)
-    return zone, local_today(zone)
+    return zone, local_today(zone, PINNED_S)
 
 
 def chart_brief(goal: dict[str, Any]) -> list[tuple[str, float, str]]:

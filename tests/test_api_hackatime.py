@@ -346,7 +346,6 @@ async def test_stats_custom_range_data(
         pytest.param("U024ALICE", "alice", id="slack-uid"),
         pytest.param("my", "alice", id="my"),
         pytest.param("{id}", "bob", id="numeric-id-by-other-user"),
-        pytest.param("U024ALICE", "bob", id="slack-uid-by-other-user"),
     ],
 )
 async def test_stats_target_forms(
@@ -592,12 +591,71 @@ async def test_stats_access(
     }
 
 
-async def test_stats_private_user_by_id_and_slack_uid_also_not_found(
+async def test_stats_private_user_answers_as_an_unknown_one(
     client: httpx.AsyncClient, db: Database, alice: Account, bob: Account, seeded: Seeded
 ) -> None:
     await users.update_user(db, "alice", slack_uid="U024ALICE", is_public=False)
-    for ident in (str(alice.user.id), "U024ALICE"):
-        assert_error(await get_stats(client, bob, ident), 404)
+    unknown = await get_stats(client, bob, "nobody")
+    assert_error(unknown, 404)
+    for ident in ("alice", str(alice.user.id), "U024ALICE"):
+        response = await get_stats(client, bob, ident)
+        assert (response.status_code, response.content) == (404, unknown.content)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param("/api/v1/users/{ident}/stats", id="stats"),
+        pytest.param("/api/v1/users/{ident}/trust_factor", id="trust-factor"),
+    ],
+)
+async def test_a_slack_uid_names_a_public_user_only_to_admins_and_themselves(
+    client: httpx.AsyncClient,
+    db: Database,
+    alice: Account,
+    bob: Account,
+    admin: Account,
+    seeded: Seeded,
+    path: str,
+) -> None:
+    await users.update_user(db, "alice", slack_uid="U024ALICE")
+    unknown = await client.get(path.format(ident="U000NOBODY"), headers=bob.bearer)
+    by_bob = await client.get(path.format(ident="U024ALICE"), headers=bob.bearer)
+    assert (by_bob.status_code, by_bob.content) == (404, unknown.content)
+    assert b"alice" not in by_bob.content
+    for account in (admin, alice):
+        response = await client.get(path.format(ident="U024ALICE"), headers=account.bearer)
+        assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        pytest.param({}, 200, id="public"),
+        pytest.param({"trust_level": "red"}, 200, id="public-red"),
+        pytest.param({"is_public": False}, 404, id="private"),
+        pytest.param({"is_public": False, "trust_level": "green"}, 404, id="private-green"),
+    ],
+)
+async def test_trust_factor_of_a_private_user_is_not_told(
+    client: httpx.AsyncClient,
+    db: Database,
+    alice: Account,
+    bob: Account,
+    admin: Account,
+    change: dict[str, Any],
+    status: int,
+) -> None:
+    if change:
+        await users.update_user(db, "alice", **change)
+    unknown = await client.get("/api/v1/users/nobody/trust_factor", headers=bob.bearer)
+    response = await client.get("/api/v1/users/alice/trust_factor", headers=bob.bearer)
+    assert response.status_code == status
+    if status == 404:
+        assert response.content == unknown.content
+    for account in (admin, alice):
+        own = await client.get("/api/v1/users/alice/trust_factor", headers=account.bearer)
+        assert own.status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -918,24 +976,37 @@ async def _rows(db: Database, user_id: int) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-async def test_my_heartbeats_next_keeps_the_api_key_form(
-    client: httpx.AsyncClient, db: Database, alice: Account
+@pytest.mark.parametrize(
+    "key_name", [pytest.param("api_key", id="api-key"), pytest.param("API_KEY", id="upper-case")]
+)
+async def test_my_heartbeats_next_never_carries_the_key_or_the_host(
+    client: httpx.AsyncClient, db: Database, alice: Account, key_name: str
 ) -> None:
-    """A curl user authenticating with ?api_key= can follow `next` as given."""
+    """`next` is relative to the server (a forged Host header never reaches it) and holds no
+    key: a curl user authenticating with ?api_key= sends it again with the next request."""
     start = utc_ms(2026, 3, 10)
     ids = await store(db, alice, [_beat(start + n, f"/f{n}", {}) for n in range(5)])
+    headers = {"Host": "evil.example"}
     response = await client.get(
-        "/api/v1/my/heartbeats", params={"api_key": alice.key, "limit": "2"}
+        "/api/v1/my/heartbeats",
+        params={"api_key": alice.key, key_name: alice.key, "limit": "2"},
+        headers=headers,
     )
-    seen = []
+    seen, links = [], []
     while True:
         assert response.status_code == 200, response.text
         body = response.json()
         seen += [beat["id"] for beat in body["heartbeats"]]
         if body["next"] is None:
             break
-        response = await client.get(body["next"])
+        links.append(body["next"])
+        response = await client.get(f"{body['next']}&api_key={alice.key}", headers=headers)
     assert seen == ids
+    assert len(links) == 2
+    for link in links:
+        assert link.startswith("/api/v1/my/heartbeats?limit=2&cursor=")
+        assert alice.key not in link
+        assert "evil" not in link
 
 
 # --- 4. /api/v1/my/heartbeats/most_recent ------------------------------------------------------

@@ -22,7 +22,7 @@ from app import create_app
 from hackatime import goals, users
 from hackatime.config import Settings
 from hackatime.db import Database
-from tests.conftest import Account
+from tests.conftest import Account, Clock
 from tests.helpers import (
     API_BASES,
     HACKATIME_BASE,
@@ -784,11 +784,12 @@ async def test_file_experts_of_another_user_path_is_forbidden(
 
 @pytest.mark.parametrize("base", API_BASES)
 async def test_wakatime_cli_integer_fields(
-    client: httpx.AsyncClient, db: Database, alice: Account, base: str
+    client: httpx.AsyncClient, db: Database, alice: Account, clock: Clock, base: str
 ) -> None:
-    zone = midday_zone()
+    clock.now_s = 1_773_140_400.0  # 2026-03-10T11:00:00Z
+    zone = midday_zone(clock.now_s)
     await set_zone(db, alice, zone)
-    today = local_today(zone)
+    today = local_today(zone, clock.now_s)
     morning = day_start_ms(today, zone) + 2 * HOUR
     # 1 h 2 min 5.5 s today, and a little yesterday: fractions of seconds must not leak.
     today_beats = [beat(morning + n * 2 * MINUTE, "app") for n in range(32)]

@@ -15,7 +15,7 @@ from hackatime import users
 from hackatime.config import Settings
 from hackatime.db import Database
 from hackatime.summaries import clock, decimal_hours, human_text
-from tests.conftest import Account
+from tests.conftest import Account, Clock
 from tests.helpers import (
     API_BASES,
     HOUR,
@@ -31,6 +31,16 @@ from tests.helpers import (
     store_beats,
 )
 from tests.oracle import OracleRow, ReferenceBreakdown, load_rows, reference_breakdown
+
+# The app's clock in this module's tests (see the `clock` fixture): no test depends on the hour
+# it runs at.
+PINNED_S = 1_773_140_400.0  # 2026-03-10T11:00:00Z
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock(clock: Clock) -> None:
+    clock.now_s = PINNED_S
+
 
 TIMEOUT_MS = 120 * SECOND
 LIST_DIMENSIONS = (
@@ -302,9 +312,9 @@ async def test_summaries_named_ranges(
     client: httpx.AsyncClient, db: Database, alice: Account, base: str, name: str
 ) -> None:
     # It is about noon in this zone, so "today" does not turn while the test runs.
-    zone = midday_zone()
+    zone = midday_zone(PINNED_S)
     await set_zone(db, alice, zone)
-    today = local_today(zone)
+    today = local_today(zone, PINNED_S)
     yesterday = today - timedelta(days=1)
     morning = day_start_ms(yesterday, zone) + 9 * HOUR
     await store_beats(db, alice, [beat(morning), beat(morning + 30 * SECOND)])
@@ -347,9 +357,9 @@ async def test_summaries_start_end(
     end: str,
     days_back: list[int],
 ) -> None:
-    zone = midday_zone()
+    zone = midday_zone(PINNED_S)
     await set_zone(db, alice, zone)
-    today = local_today(zone)
+    today = local_today(zone, PINNED_S)
 
     def resolve(value: str) -> str:
         return value if value == "today" else (today + timedelta(days=int(value))).isoformat()
@@ -370,9 +380,9 @@ async def test_summaries_start_end(
 async def test_summaries_take_epoch_seconds_and_datetimes(
     client: httpx.AsyncClient, db: Database, alice: Account, base: str
 ) -> None:
-    zone = midday_zone()
+    zone = midday_zone(PINNED_S)
     await set_zone(db, alice, zone)
-    today = local_today(zone)
+    today = local_today(zone, PINNED_S)
     two_days_ago_noon = day_start_ms(today - timedelta(days=2), zone) + 12 * 3_600_000
 
     body = await get_json(
@@ -562,9 +572,9 @@ async def test_stats_ranges_against_the_reference(
     base: str,
     name: str,
 ) -> None:
-    zone = midday_zone()
+    zone = midday_zone(PINNED_S)
     await set_zone(db, alice, zone)
-    today = local_today(zone)
+    today = local_today(zone, PINNED_S)
     case = stats_case(name, today)
     rng = random.Random(f"{name}-{base}")
     for day in [*case.days_in, *case.days_out]:
@@ -620,9 +630,9 @@ async def test_stats_without_a_range_is_last_7_days_in_wakatimes_shape(
 ) -> None:
     # Under /api/v1 this path belongs to the seed's /users/{username}/stats, which hands
     # `current` over to WakaTime's stats.
-    zone = midday_zone()
+    zone = midday_zone(PINNED_S)
     await set_zone(db, alice, zone)
-    today = local_today(zone)
+    today = local_today(zone, PINNED_S)
     rng = random.Random(7)
     for back in (0, 2, 9):
         day = today - timedelta(days=back)
@@ -656,9 +666,9 @@ async def test_stats_total_is_the_sum_of_its_days(
     # Two days ago 60 s, yesterday 30 s. Summed over the whole range as one, the rule would add
     # the 120 s that the evening-to-morning gap caps at; as days, it counts for neither day,
     # and stats agree with the summaries of the same days and with their own best day.
-    zone = midday_zone()
+    zone = midday_zone(PINNED_S)
     await set_zone(db, alice, zone)
-    today = local_today(zone)
+    today = local_today(zone, PINNED_S)
     two_days_ago = day_start_ms(today - timedelta(days=2), zone) + 10 * HOUR
     yesterday = day_start_ms(today - timedelta(days=1), zone) + 10 * HOUR
     await store_beats(
@@ -729,9 +739,9 @@ async def test_all_time_since_today(
     base: str,
     project: str | None,
 ) -> None:
-    zone = midday_zone()
+    zone = midday_zone(PINNED_S)
     await set_zone(db, alice, zone)
-    today = local_today(zone)
+    today = local_today(zone, PINNED_S)
     first_day = today - timedelta(days=40)
     rng = random.Random(f"all-time-{base}")
     days = [first_day, today - timedelta(days=3), today]
@@ -803,7 +813,7 @@ async def store_leaders(db: Database, alice: Account, bob: Account) -> dict[str,
     made = {name: Account(*await users.create_user(db, name)) for name in names}
     await users.update_user(db, "carol", is_public=False)
     await users.update_user(db, "dave", trust_level="red")
-    today = local_today("UTC")
+    today = local_today("UTC", PINNED_S)
     noon = {n: day_start_ms(today - timedelta(days=n), "UTC") + 12 * HOUR for n in (1, 3, 10)}
     await store_beats(
         db,
@@ -861,7 +871,7 @@ async def test_leaders(
         assert current["rank"] == alice_rank
         assert current["user"]["username"] == "alice"
         assert current["user"]["id"] == str(alice.user.id)
-    today = local_today("UTC")
+    today = local_today("UTC", PINNED_S)
     assert {key: body["range"][key] for key in ("start_date", "end_date")} == {
         "start_date": (today - timedelta(days=6)).isoformat(),
         "end_date": today.isoformat(),
@@ -895,7 +905,7 @@ async def test_leaders_total_is_the_sum_of_its_days(
 ) -> None:
     # As in stats: the gap from one day's last heartbeat to the next day's first counts for
     # neither day, so 60 s two days ago and 30 s yesterday make 90 s, not 210 s.
-    today = local_today("UTC")
+    today = local_today("UTC", PINNED_S)
     two_days_ago = day_start_ms(today - timedelta(days=2), "UTC") + 12 * HOUR
     yesterday = day_start_ms(today - timedelta(days=1), "UTC") + 12 * HOUR
     await store_beats(db, alice, [*every_30s(two_days_ago, 3), *every_30s(yesterday, 2)])

@@ -277,3 +277,42 @@ async def test_database_never_holds_a_key_in_clear(
     # The digests are there, so the bytes read are the ones the server wrote.
     assert key_digest(rotated).encode() in contents
     assert key_digest(bob.key).encode() in contents
+
+
+async def test_the_keys_remembered_are_bounded(
+    db: Database, alice: Account, bob: Account, admin: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(users, "REMEMBERED_KEYS", 2)
+    for account in (alice, bob, admin, alice):
+        assert await users.get_user_by_key(db, account.key) == account.user
+
+    # The oldest lookup (bob's) was forgotten; alice's second lookup made hers the newest.
+    assert list(users._BY_KEY[db]) == [key_digest(admin.key), key_digest(alice.key)]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(str.upper, id="upper-case"),
+        pytest.param(lambda key: key[0].upper() + key[1:] if key[0].isalpha() else key.upper(),
+                     id="one-letter"),
+        pytest.param(str.swapcase, id="swapped"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("form", ["bearer", "basic", "query"])
+async def test_a_key_with_its_letters_case_changed_is_refused(
+    client: httpx.AsyncClient, alice: Account, change: Callable[[str], str], form: str
+) -> None:
+    """A key is compared as sent, byte for byte (its SHA-256): the keys handed out are
+    lowercase, and a key that differs in any character is another key."""
+    changed = change(alice.key)
+    assert changed != alice.key
+    requests = {
+        "bearer": {"headers": bearer(changed)},
+        "basic": {"headers": Account(alice.user, changed).basic},
+        "query": {"params": {"api_key": changed}},
+    }
+    response = await client.get(STATUSBAR, **requests[form])
+    assert response.status_code == 401
+    assert response.json() == {"error": "Invalid API key"}
+    assert (await client.get(STATUSBAR, headers=alice.bearer)).status_code == 200

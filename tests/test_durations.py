@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Sequence
+import threading
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -605,3 +607,137 @@ def test_concurrent_batches_store_what_one_by_one_would(
 ) -> None:
     path = tmp_path_factory.mktemp("concurrent") / "x.db"
     asyncio.run(check_concurrent_batches(path, scenario))
+
+
+# --- Every SQL site of the rule: a gap over the timeout, and a gap ending exactly at the end ---
+#
+# A@0, A@30, A@530, A@560 (each with dependency "x", on one file): over [0, 560) the gaps are
+# 30 s, 500 s (over the timeout: 120 s) and 30 s ending exactly at the end (outside: 0). So
+# 150 s; the timeout forgotten gives 530 s, an end counted as inside 180 s.
+RULE_BEATS = [
+    replace(hb(seconds), dependencies=("x",), project_root_count=1) for seconds in (0, 30, 530, 560)
+]
+
+
+async def _totals(db: Database, user_id: int) -> int:
+    return (await durations.breakdown(db, user_id, bucket(0, 560), timeout_ms=TIMEOUT_MS)).total_ms
+
+
+async def _bucketed(db: Database, user_id: int) -> int:
+    first, second = await durations.breakdowns(
+        db, user_id, [bucket(0, 560), bucket(560, 1000)], timeout_ms=TIMEOUT_MS
+    )
+    assert second.total_ms == 0
+    return first.total_ms
+
+
+async def _split(db: Database, user_id: int) -> int:
+    result = await durations.breakdown(
+        db, user_id, bucket(0, 560), dimensions=("projects",), timeout_ms=TIMEOUT_MS
+    )
+    ((name, ms),) = result.splits["projects"]
+    assert name == "A"
+    return ms
+
+
+async def _dependencies(db: Database, user_id: int) -> int:
+    ((split,),) = await durations.dependency_splits(
+        db, user_id, [bucket(0, 560)], timeout_ms=TIMEOUT_MS
+    )
+    assert split[0] == "x"
+    return split[1]
+
+
+async def _dependencies_bucketed(db: Database, user_id: int) -> int:
+    (first,), second = await durations.dependency_splits(
+        db, user_id, [bucket(0, 560), bucket(560, 1000)], timeout_ms=TIMEOUT_MS
+    )
+    assert second == []
+    return first[1]
+
+
+async def _runs(db: Database, user_id: int) -> int:
+    runs = await durations.duration_runs(db, user_id, bucket(0, 560), timeout_ms=TIMEOUT_MS)
+    # The gap over the timeout ends the first run; the last row's gap lies past the end.
+    assert [(run.start_ms - T0, run.duration_ms) for run in runs[1:]] == [(530_000, 0)]
+    return runs[0].duration_ms
+
+
+async def _file_experts(db: Database, user_id: int) -> int:
+    # All time, no range: 30 s + 120 s + 30 s; the timeout forgotten gives 560 s.
+    totals = await durations.file_totals_per_user(
+        db, entity="main.py", project="A", project_root_count=None, timeout_ms=TIMEOUT_MS
+    )
+    return totals[user_id] - 30_000
+
+
+@pytest.mark.parametrize(
+    "site",
+    [
+        pytest.param(_totals, id="breakdown-one-bucket"),
+        pytest.param(_bucketed, id="breakdown-buckets"),
+        pytest.param(_split, id="breakdown-split"),
+        pytest.param(_dependencies, id="dependency-splits-one-bucket"),
+        pytest.param(_dependencies_bucketed, id="dependency-splits-buckets"),
+        pytest.param(_runs, id="duration-runs"),
+        pytest.param(_file_experts, id="file-experts"),
+    ],
+)
+async def test_every_sql_site_caps_gaps_and_ends_ranges_alike(
+    db: Database, alice: Account, site: Callable[[Database, int], Awaitable[int]]
+) -> None:
+    await store_each(db, alice.user.id, RULE_BEATS)
+    assert await site(db, alice.user.id) == 150_000
+
+
+async def test_many_groups_are_summed_off_the_event_loop(
+    db: Database, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await ingest.store(db, alice.user.id, EXAMPLE)
+    on_loop = await durations.breakdown(
+        db, alice.user.id, EVERYTHING, dimensions=ALL_DIMENSIONS, timeout_ms=TIMEOUT_MS
+    )
+    threads = []
+    summed = durations._summed
+
+    def recording(*args: Any) -> list[durations.Breakdown]:
+        threads.append(threading.current_thread())
+        return summed(*args)
+
+    monkeypatch.setattr(durations, "_summed", recording)
+    monkeypatch.setattr(durations, "ROWS_SUMMED_ON_THE_LOOP", 1)
+    off_loop = await durations.breakdown(
+        db, alice.user.id, EVERYTHING, dimensions=ALL_DIMENSIONS, timeout_ms=TIMEOUT_MS
+    )
+
+    assert off_loop == on_loop
+    assert on_loop.total_ms == 210_000
+    assert threads
+    assert threads[0] is not threading.main_thread()
+
+
+async def test_too_many_groups_are_asked_split_by_split_with_the_same_answer(
+    db: Database, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    beats = [*EXAMPLE, hb(420, "C", language="Rust"), hb(450, None, entity="x.rs")]
+    await store_each(db, alice.user.id, beats)
+    spans = [bucket(0, 300), bucket(300, 600)]
+
+    async def both() -> list[durations.Breakdown]:
+        return await durations.breakdowns(
+            db, alice.user.id, spans, dimensions=ALL_DIMENSIONS, timeout_ms=TIMEOUT_MS
+        )
+
+    at_once = await both()
+    monkeypatch.setattr(durations, "MAX_GROUP_ROWS", 1)
+    split_by_split = await both()
+    monkeypatch.setattr(durations, "SPLIT_LIMIT", 1)
+    largest_only = await both()
+
+    assert split_by_split == at_once
+    assert [part.total_ms for part in at_once] == [90_000, 50_000]
+    assert at_once[0].splits["projects"] == [("A", 60_000), ("B", 30_000)]
+    assert at_once[1].splits["projects"] == [("C", 30_000), ("A", 20_000)]
+    assert [part.total_ms for part in largest_only] == [90_000, 50_000]
+    assert largest_only[0].splits["projects"] == [("A", 60_000)]
+    assert largest_only[1].splits["projects"] == [("C", 30_000)]

@@ -443,16 +443,26 @@ def test_a_repeated_dependency_is_kept_once() -> None:
 
 
 @pytest.mark.parametrize(
-    ("user_agent", "machine", "says"),
+    ("user_agent", "machine", "expected_agent", "expected_machine"),
     [
-        pytest.param(None, "pi\x00box", "X-Machine-Name header", id="nul-in-machine"),
-        pytest.param(None, "m" * 1025, "X-Machine-Name header", id="long-machine"),
-        pytest.param("u" * 1025, None, "User-Agent header", id="long-user-agent"),
+        pytest.param(None, "pi\x00box", None, None, id="nul-in-machine-ignored"),
+        pytest.param(None, "m" * 1025, None, "m" * 1024, id="long-machine-cut"),
+        pytest.param("u" * 5000, None, "u" * 1024, None, id="long-user-agent-cut"),
+        pytest.param("u\x00a", None, None, None, id="nul-in-user-agent-ignored"),
     ],
 )
-def test_request_headers_obey_the_text_bounds(
-    user_agent: str | None, machine: str | None, says: str
+def test_request_headers_are_bounded_per_field(
+    user_agent: str | None,
+    machine: str | None,
+    expected_agent: str | None,
+    expected_machine: str | None,
 ) -> None:
-    problems = normalise({"entity": "a.py", "time": T}, context(user_agent, machine))
-    assert isinstance(problems, list)
-    assert any(problem.startswith(says) for problem in problems)
+    heartbeat = accepted({"entity": "a.py", "time": T}, context(user_agent, machine))
+    assert (heartbeat.user_agent, heartbeat.machine) == (expected_agent, expected_machine)
+
+
+def test_an_item_keeps_its_own_user_agent_whatever_the_header() -> None:
+    own = "wakatime/v1.90.0 (linux-6.1) go1.22 vim/9.1 vim-wakatime/11.2"
+    raw = {"entity": "a.py", "time": T, "user_agent": own}
+    heartbeat = accepted(raw, context("u" * 100_000))
+    assert (heartbeat.user_agent, heartbeat.editor) == (own, "vim")

@@ -483,6 +483,25 @@ async def test_editor_from_request_user_agent_unless_item_has_one(
     ]
 
 
+async def test_an_over_long_user_agent_header_rejects_no_item(
+    client: httpx.AsyncClient, db: Database, alice: Account, base: str, t0: int
+) -> None:
+    vscode_mac = (
+        "wakatime/v1.90.0 (darwin-23.4.0-arm64) go1.22.1 vscode/1.88.1 vscode-wakatime/24.5.0"
+    )
+    batch = [item(t0, user_agent=vscode_mac), item(t0 + 30)]
+    headers = {"User-Agent": "x" * 8000}
+
+    response = await post_heartbeats(client, alice, batch, base=base, headers=headers)
+
+    assert response.json()["responses"] == [OK, OK]
+    rows = await db.fetch_all(
+        "SELECT ua.value FROM heartbeats h JOIN user_agents ua ON ua.id = h.user_agent_id"
+        " ORDER BY h.time_ms"
+    )
+    assert [row[0] for row in rows] == [vscode_mac, "x" * 1024]
+
+
 async def zones(db: Database, username: str) -> tuple[str | None, str | None]:
     row = await db.fetch_one(
         "SELECT timezone, detected_timezone FROM users WHERE username = ?", (username,)
@@ -591,6 +610,29 @@ async def test_a_placeholder_sees_the_users_batch_sent_just_before(
     assert [row["project"] for row in rows] == ["proj", "proj"]
 
 
+async def test_one_users_backlog_holds_up_anothers_heartbeat_for_one_statement_at_most(
+    db: Database, alice: Account, bob: Account
+) -> None:
+    t = now_ms() - 3_600_000
+    backlog = [
+        [beat(t + (batch * 100 + n) * 1000, entity=f"/src/{n}.py") for n in range(100)]
+        for batch in range(5)
+    ]
+    # All queued before the writer first runs: alice's five full batches, then bob's one.
+    await asyncio.gather(
+        *(ingest.store(db, alice.user.id, batch) for batch in backlog),
+        ingest.store(db, bob.user.id, [beat(t)]),
+    )
+
+    rows = await db.fetch_all("SELECT user_id, time_ms FROM heartbeats ORDER BY id")
+    bob_position = [row["user_id"] for row in rows].index(bob.user.id)
+    # Written with alice's first batch, not after her whole backlog; her order is kept.
+    assert bob_position == 100
+    alice_times = [row["time_ms"] for row in rows if row["user_id"] == alice.user.id]
+    assert alice_times == sorted(alice_times)
+    assert len(alice_times) == 500
+
+
 async def test_a_failing_batch_does_not_fail_the_batches_written_with_it(
     db: Database, alice: Account
 ) -> None:
@@ -662,3 +704,46 @@ async def test_the_base_needs_a_key(client: httpx.AsyncClient, db: Database, bas
     response = await client.post(base, json=[item(now_ms() // 1000)])
     assert response.status_code == 401
     assert await count_rows(db) == 0
+
+
+async def test_the_user_agents_remembered_are_bounded(
+    db: Database, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest, "REMEMBERED_USER_AGENTS", 50)
+    t = now_ms() - 3_600_000
+    agents = [f"agent-{n:04d} " + "x" * 1000 for n in range(120)]
+    for start in range(0, 120, 40):
+        batch = [beat(t + n * 1000, user_agent=agents[n]) for n in range(start, start + 40)]
+        await ingest.store(db, alice.user.id, batch)
+    # One forgotten long ago comes back: it is still found, not stored twice.
+    await ingest.store(db, alice.user.id, [beat(t + 500_000, user_agent=agents[0])])
+
+    remembered = set(ingest._WRITES[db].user_agents)
+    assert len(remembered) == 50
+    assert agents[0] in remembered
+    assert remembered - {agents[0]} <= set(agents[40:])
+    rows = await db.fetch_all(
+        "SELECT ua.value FROM heartbeats h JOIN user_agents ua ON ua.id = h.user_agent_id"
+        " ORDER BY h.time_ms"
+    )
+    assert [row[0] for row in rows] == [*agents, agents[0]]
+    assert await db.fetch_value("SELECT count(*) FROM user_agents") == 120
+
+
+async def test_a_batch_past_the_waiting_bound_is_told_to_come_again(
+    db: Database, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest, "MAX_WAITING_HEARTBEATS", 3)
+    t = now_ms() - 3_600_000
+    results = await asyncio.gather(
+        ingest.store(db, alice.user.id, [beat(t), beat(t + 1000)]),
+        ingest.store(db, alice.user.id, [beat(t + 2000), beat(t + 3000)]),
+        return_exceptions=True,
+    )
+
+    assert isinstance(results[1], ServiceUnavailable)
+    assert results[1].headers == {"Retry-After": "1"}
+    assert await count_rows(db) == 2
+    # Once the queue has drained, the same batch is taken.
+    await ingest.store(db, alice.user.id, [beat(t + 2000), beat(t + 3000)])
+    assert await count_rows(db) == 4

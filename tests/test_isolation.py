@@ -128,8 +128,8 @@ AIMED_AT_ALICE: dict[tuple[str, str], list[tuple[dict[str, str], dict[str, str],
     ],
     # The terminal overview is the caller's own.
     ("get", "/"): [({}, {}, None, 200)],
-    # Trust levels are public, as in Hackatime: the answer carries nothing else.
-    ("get", "/users/{username}/trust_factor"): [({"username": ALICE}, {}, None, 200)],
+    # Alice is private: to bob she is a user who does not exist, trust level included.
+    ("get", "/users/{username}/trust_factor"): [({"username": ALICE}, {}, None, 404)],
     ("get", "/openapi.json"): [({}, {}, None, 200)],
     ("get", "/health"): [({}, {}, None, 200)],
     # Bob's own export holds his heartbeats only.

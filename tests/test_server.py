@@ -274,3 +274,26 @@ def test_a_port_in_use_creates_no_user_and_shows_no_key(db_path: Path) -> None:
     assert "api_key" not in result.stdout
     assert not API_KEY_PATTERN.search(result.stdout + result.stderr)
     assert count(db_path, "users") == 0
+
+
+def test_the_real_server_allows_20_failed_authentications_a_minute_by_default(
+    db_path: Path,
+) -> None:
+    # running_server passes no HACKATIME_* variable: the limit is the settings' default.
+    wrong = {"Authorization": "Bearer 00000000-0000-4000-8000-000000000000"}
+    with (
+        running_server(db_path, env={"LOGNAME": "pi"}) as server,
+        httpx.Client(base_url=server.base_url, timeout=10) as http,
+    ):
+        key = banner_key(server, "pi")
+        statuses = [
+            http.get(f"{API}/users/current/statusbar/today", headers=wrong).status_code
+            for _ in range(21)
+        ]
+        refused = http.get(f"{API}/users/current/statusbar/today", headers=wrong)
+        valid = http.get(f"{API}/users/current/statusbar/today", headers=basic(key))
+
+    assert statuses == [401] * 20 + [429]
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert valid.status_code == 200

@@ -14,11 +14,10 @@ from hypothesis import strategies as st
 from starlette.requests import Request
 
 from hackatime import users
-from hackatime.api import wakatime_stats
 from hackatime.db import Database
 from hackatime.web import terminal
 from hackatime.web.terminal import Overview, bar, cell_width, clean, fit, render
-from tests.conftest import Account
+from tests.conftest import Account, Clock
 from tests.helpers import HOUR, MINUTE, beat, day_start_ms, store_beats
 
 TODAY = date(2025, 6, 10)
@@ -236,9 +235,8 @@ CURL = {"Accept": "*/*", "User-Agent": "curl/8.5.0"}
 
 
 @pytest.fixture(autouse=True)
-def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(terminal, "now_ms", lambda: NOW_MS)
-    monkeypatch.setattr(wakatime_stats, "now_ms", lambda: NOW_MS)
+def fixed_clock(clock: Clock) -> None:
+    clock.now_s = NOW_MS / 1000
 
 
 async def store_week(db: Database, account: Account, zone: str) -> None:

@@ -76,7 +76,7 @@ async def _badge_parts(request: Request) -> tuple[str, str, str, users.User]:
         target,
         _text_param(request, "range", DEFAULT_RANGE),
         zone,
-        now_ms(),
+        now_ms(request),
         settings(request).timeout_ms,
         project,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -15,6 +16,7 @@ from hackatime.auth import authenticate, offers_key
 from hackatime.config import Settings
 from hackatime.db import Database, integer_id
 from hackatime.errors import BadRequest, Forbidden, PayloadTooLarge, TooManyRequests, Unauthorized
+from hackatime.history import Cursor
 from hackatime.users import User, set_detected_timezone
 
 
@@ -26,8 +28,9 @@ def settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
+def now_ms(request: Request) -> int:
+    """The app's clock (create_app's `clock`, the real one unless a test gives another)."""
+    return int(request.app.state.clock() * 1000)
 
 
 async def caller(request: Request) -> User:
@@ -83,15 +86,7 @@ async def read_json(request: Request) -> Any:
 
     VS Code for the web double-encodes its batches.
     """
-    limit = settings(request).max_body_bytes
-    declared = request.headers.get("content-length", "")
-    if (integer_id(declared) or 0) > limit:
-        raise PayloadTooLarge(f"Body larger than {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise PayloadTooLarge(f"Body larger than {limit} bytes")
+    body = await read_body(request)
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -101,6 +96,20 @@ async def read_json(request: Request) -> Any:
         with contextlib.suppress(orjson.JSONDecodeError):
             data = orjson.loads(data)
     return data
+
+
+async def read_body(request: Request) -> bytes:
+    """The raw body, refused past max_body_bytes before more than that is read."""
+    limit = settings(request).max_body_bytes
+    declared = request.headers.get("content-length", "")
+    if (integer_id(declared) or 0) > limit:
+        raise PayloadTooLarge(f"Body larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise PayloadTooLarge(f"Body larger than {limit} bytes")
+    return bytes(body)
 
 
 def query_positive_int(
@@ -126,3 +135,31 @@ def request_zone(request: Request, user: User) -> tuple[str, ZoneInfo]:
         settings(request).default_timezone
     )
     return name, timeranges.zone(name)
+
+
+# About the most bytes of heartbeats one page of them holds (fewer rows than asked when they are
+# large): every answer stays a few megabytes, whatever its rows carry.
+MAX_PAGE_BYTES = 2 * 1024 * 1024
+
+
+def query_cursor(request: Request) -> Cursor | None:
+    raw = request.query_params.get("cursor")
+    if not raw:
+        return None
+    after = Cursor.decode(raw)
+    if after is None:
+        raise BadRequest("cursor: not a cursor from a `next` link")
+    return after
+
+
+def next_link(request: Request, cursor: Cursor | None) -> str | None:
+    """This request's link with `cursor` set, relative to this server: its host never comes
+    from the request's `Host` header, and the caller's key is never written into it."""
+    if cursor is None:
+        return None
+    kept = [
+        (name, value)
+        for name, value in request.query_params.multi_items()
+        if name.strip().lower() not in ("api_key", "cursor")
+    ]
+    return f"{request.url.path}?{urlencode([*kept, ('cursor', cursor.encode())])}"

@@ -20,7 +20,7 @@ async def export(request: Request) -> StreamingResponse:
         raise BadRequest(f"format: must be one of {', '.join(writers.FORMATS)}")
     db = database(request)
     tz = timeranges.zone(user.zone_name(settings(request).default_timezone))
-    now = now_ms()
+    now = now_ms(request)
     first_ms, end_ms = await writers.default_range(db, user.id, now)
     span = timeranges.resolve_range(
         request.query_params.get("start"),

@@ -16,7 +16,7 @@ from hackatime.users import User
 
 async def _goal_json(request: Request, user: User, goal: goals.Goal) -> dict[str, Any]:
     zone_name, tz = request_zone(request, user)
-    now = now_ms()
+    now = now_ms(request)
     today = timeranges.today(now, tz)
     periods = await goals.progress(database(request), goal, tz, now, settings(request).timeout_ms)
     goal_ms = goal.seconds * 1000

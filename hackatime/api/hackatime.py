@@ -22,15 +22,17 @@ from hackatime import (
 )
 from hackatime.api import wakatime_stats
 from hackatime.api.common import (
+    MAX_PAGE_BYTES,
     caller,
     database,
+    next_link,
     now_ms,
     optional_caller,
+    query_cursor,
     query_list,
     query_positive_int,
     settings,
 )
-from hackatime.db import Database
 from hackatime.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from hackatime.responses import JSONResponse
 
@@ -45,15 +47,23 @@ def _trust_factor(user: users.User) -> dict[str, Any]:
     return {"trust_level": user.trust_level, "trust_value": user.trust_value}
 
 
+# One answer for a user nobody may see and for one who does not exist, so that neither its
+# status nor its body tells them apart.
+_NO_SUCH_USER = "User not found"
+
+
 async def _named_user(request: Request, viewer: users.User | None, ident: str) -> users.User:
-    """A user named in a path: `my` (or `current`) is the caller; 404 when nobody matches."""
+    """A user named in a path: `my` (or `current`) is the caller; 404 when nobody matches or
+    the caller may not see them. A Slack uid names a user only to admins (as its lookup does)
+    and to its owner."""
     if ident in users.SELF_ALIASES:
         if viewer is None:
             raise Unauthorized("Missing API key")
         return viewer
-    target = await users.find_user(database(request), ident)
-    if target is None:
-        raise NotFound("User not found")
+    by_slack_uid = viewer is not None and (viewer.is_admin or ident == viewer.slack_uid)
+    target = await users.find_user(database(request), ident, by_slack_uid=by_slack_uid)
+    if target is None or not users.may_view_profile(viewer, target):
+        raise NotFound(_NO_SUCH_USER)
     return target
 
 
@@ -62,7 +72,7 @@ async def visible_user(request: Request, viewer: users.User | None, ident: str) 
     that a private user's name cannot be told from a free one."""
     target = await _named_user(request, viewer, ident)
     if not users.may_view_stats(viewer, target):
-        raise NotFound("User not found")
+        raise NotFound(_NO_SUCH_USER)
     return target
 
 
@@ -93,7 +103,9 @@ async def _stats(request: Request, target: users.User) -> JSONResponse:
         end_name="end_date",
     )
     features = _features(request)
-    limit = query_positive_int(request, "limit", default=0)
+    limit = query_positive_int(
+        request, "limit", default=summaries.MAX_LIST_ITEMS, maximum=summaries.MAX_LIST_ITEMS
+    )
     filters = {
         "project": query_list(request, "filter_by_project"),
         "category": query_list(request, "filter_by_category"),
@@ -107,12 +119,14 @@ async def _stats(request: Request, target: users.User) -> JSONResponse:
         filters=filters,
     )
     all_time = not start_param and not end_param
-    first_ms, last_ms = await _shown_bounds(db, target, span, bool(start_param), bool(end_param))
+    first_ms, last_ms = await _shown_bounds(
+        request, target, span, bool(start_param), bool(end_param)
+    )
     # Hackatime's average: the total spread over the range's length in days (at least one).
     days = max((last_ms - first_ms) / 86_400_000, 1.0)
     average_ms = round(result.total_ms / days)
     lists = {
-        name: summaries.hackatime_items(result.splits[name][: limit or None], result.total_ms)
+        name: summaries.hackatime_items(result.splits[name], result.total_ms, limit)
         for name in features
     }
     data = {
@@ -146,14 +160,18 @@ async def _stats(request: Request, target: users.User) -> JSONResponse:
 
 
 async def _shown_bounds(
-    db: Database, target: users.User, span: timeranges.TimeRange, start_given: bool, end_given: bool
+    request: Request,
+    target: users.User,
+    span: timeranges.TimeRange,
+    start_given: bool,
+    end_given: bool,
 ) -> tuple[int, int]:
     """The range to print: an open end runs to the first or last heartbeat, as in Hackatime."""
     if start_given and end_given:
         return span.start_ms, span.end_ms
-    stored = await history.time_span(db, target.id)
+    stored = await history.time_span(database(request), target.id)
     if stored is None:
-        now = now_ms()
+        now = now_ms(request)
         stored = (now, now)
     return (
         span.start_ms if start_given else stored[0],
@@ -192,7 +210,7 @@ async def own_stats(request: Request) -> JSONResponse:
             else await users.get_user_by_email(db, email or "")
         )
         if found is None:
-            raise NotFound("User not found")
+            raise NotFound(_NO_SUCH_USER)
         target = found
     return await _stats(request, target)
 
@@ -217,24 +235,22 @@ async def my_heartbeats(request: Request) -> JSONResponse:
     db = database(request)
     tz = timeranges.zone(user.zone_name(settings(request).default_timezone))
     span = _heartbeat_range(request, tz)
-    limit = query_positive_int(request, "limit", default=HEARTBEAT_PAGE_LIMIT)
-    limit = min(limit, HEARTBEAT_PAGE_LIMIT)
-    after = None
-    if request.query_params.get("cursor"):
-        after = history.Cursor.decode(request.query_params["cursor"])
-        if after is None:
-            raise BadRequest("cursor: not a cursor from a `next` link")
-    rows = await history.page(db, user.id, span.start_ms, span.end_ms, after, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
+    limit = query_positive_int(
+        request, "limit", default=HEARTBEAT_PAGE_LIMIT, maximum=HEARTBEAT_PAGE_LIMIT
+    )
+    rows, after = await history.bounded_page(
+        db,
+        user.id,
+        span.start_ms,
+        span.end_ms,
+        query_cursor(request),
+        limit=limit,
+        max_bytes=MAX_PAGE_BYTES,
+    )
     total = await durations.breakdown(
         db, user.id, span.bucket, timeout_ms=settings(request).timeout_ms
     )
-    next_url = None
-    if more:
-        last = rows[-1]
-        cursor = history.Cursor(last["time_ms"], last["id"]).encode()
-        next_url = str(request.url.include_query_params(cursor=cursor))
+    next_url = next_link(request, after)
     return JSONResponse(
         {
             "start": timeranges.iso(span.start_ms) if span.start_ms else None,
@@ -259,7 +275,7 @@ async def most_recent_heartbeat(request: Request) -> JSONResponse:
             "has_heartbeat": True,
             "heartbeat": heartbeats.heartbeat_json(row),
             "editor": row["editor"],
-            "time_ago": summaries.time_ago(now_ms() - row["time_ms"]),
+            "time_ago": summaries.time_ago(now_ms(request) - row["time_ms"]),
         }
     )
 

@@ -13,9 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hackatime import durations, goals, heartbeats, timeranges
+from hackatime import durations, goals, heartbeats, summaries, timeranges
 from hackatime.api import badges
 from hackatime.api.hackatime import HEARTBEAT_PAGE_LIMIT, STATS_FEATURES
+from hackatime.api.wakatime import DAY_HEARTBEATS_PAGE, PROJECTS_PAGE
 from hackatime.responses import JSONResponse
 from hackatime.transfer import writers
 
@@ -113,7 +114,12 @@ PARAMETERS: dict[str, Schema] = {
     "end_time": _string("same as `end`"),
     "start_date": _string(_DATE_OR_TIME),
     "end_date": _string(_DATE_OR_TIME + "; a date is inclusive"),
-    "limit": {"type": "integer", "minimum": 1},
+    "limit": {
+        "type": "integer",
+        "minimum": 1,
+        "description": f"items per list (default and most: {summaries.MAX_LIST_ITEMS})",
+    },
+    "page": {"type": "integer", "minimum": 1, "description": "which page (default 1)"},
     "heartbeat_limit": {
         "type": "integer",
         "minimum": 1,
@@ -214,8 +220,8 @@ OPERATIONS = (
         "GET",
         "/users/{user}/heartbeats",
         "dayHeartbeats",
-        "A day's heartbeats",
-        query=("date", "timezone"),
+        f"A day's heartbeats, at most {DAY_HEARTBEATS_PAGE} a page, paged by `next`",
+        query=("date", "timezone", "cursor"),
     ),
     Operation(
         "GET",
@@ -225,7 +231,13 @@ OPERATIONS = (
         query=("timezone",),
         response="StatusBar",
     ),
-    Operation("GET", "/users/{user}/projects", "projects", "Projects", query=("q",)),
+    Operation(
+        "GET",
+        "/users/{user}/projects",
+        "projects",
+        f"Projects, latest first, {PROJECTS_PAGE} a page",
+        query=("q", "page"),
+    ),
     Operation(
         "GET",
         "/users/{user}/durations",

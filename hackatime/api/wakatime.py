@@ -17,15 +17,21 @@ from hackatime import (
     heartbeats,
     history,
     ingest,
+    logs,
     metrics,
     summaries,
     timeranges,
     users,
 )
 from hackatime.api.common import (
+    MAX_PAGE_BYTES,
     caller,
     database,
+    next_link,
     now_ms,
+    query_cursor,
+    query_positive_int,
+    read_body,
     read_json,
     request_zone,
     require_self,
@@ -35,6 +41,14 @@ from hackatime.errors import BadRequest
 from hackatime.responses import JSONResponse
 
 log = logging.getLogger("hackatime.plugins")
+# A day's heartbeats come in pages of at most this many (see MAX_PAGE_BYTES for their size).
+DAY_HEARTBEATS_PAGE = 1000
+# A day's durations: the first this many, and no more than MAX_PAGE_BYTES of them (a day of
+# real work has a few hundred runs).
+MAX_DURATIONS = 2000
+# Projects come in pages of this many, latest first, as WakaTime pages them.
+PROJECTS_PAGE = 100
+PLUGIN_ERROR_LOG_CHARS = 2000
 
 STATUSBAR_DIMENSIONS = (
     "categories",
@@ -53,7 +67,7 @@ async def post_heartbeats(request: Request) -> JSONResponse:
     context = heartbeats.RequestContext(
         user_agent=request.headers.get("user-agent"),
         machine=heartbeats.machine_from_header(request.headers.get("x-machine-name")),
-        now_ms=now_ms(),
+        now_ms=now_ms(request),
     )
     if isinstance(body, dict):
         result = heartbeats.normalise(body, context)
@@ -102,7 +116,7 @@ async def statusbar_today(request: Request) -> JSONResponse:
     user = await caller(request)
     require_self(request, user)
     zone_name, tz = request_zone(request, user)
-    now = now_ms()
+    now = now_ms(request)
     day = timeranges.today(now, tz)
     span = timeranges.day_range(day, tz)
     result = await durations.breakdown(
@@ -162,10 +176,22 @@ def _project_id(user: users.User, name: str) -> str:
 async def user_projects(request: Request) -> JSONResponse:
     user = await caller(request)
     require_self(request, user)
-    now = now_ms()
-    found = await history.projects(database(request), user.id, request.query_params.get("q"))
+    now = now_ms(request)
+    db = database(request)
+    query = request.query_params.get("q")
+    page = query_positive_int(request, "page", default=1)
+    total = await history.project_count(db, user.id, query)
+    total_pages = max(1, -(-total // PROJECTS_PAGE))
+    found = await history.projects(
+        db, user.id, query, limit=PROJECTS_PAGE, offset=(page - 1) * PROJECTS_PAGE
+    )
     return JSONResponse(
         {
+            "total": total,
+            "total_pages": total_pages,
+            "page": page,
+            "prev_page": page - 1 if page > 1 else None,
+            "next_page": page + 1 if page < total_pages else None,
             "data": [
                 {
                     "id": _project_id(user, project.name),
@@ -176,7 +202,7 @@ async def user_projects(request: Request) -> JSONResponse:
                     "first_heartbeat_at": timeranges.iso(project.first_ms),
                 }
                 for project in found
-            ]
+            ],
         }
     )
 
@@ -184,28 +210,42 @@ async def user_projects(request: Request) -> JSONResponse:
 def _day(request: Request, tz: ZoneInfo) -> date:
     raw = request.query_params.get("date")
     if not raw:
-        return timeranges.today(now_ms(), tz)
+        return timeranges.today(now_ms(request), tz)
     return timeranges.parse_date(raw, "date")
 
 
-def _day_response(data: list[Any], span: timeranges.TimeRange, zone_name: str) -> JSONResponse:
+def _day_response(
+    data: list[Any], span: timeranges.TimeRange, zone_name: str, **extra: Any
+) -> JSONResponse:
     return JSONResponse(
         {
             "data": data,
             "start": timeranges.iso(span.start_ms),
             "end": timeranges.iso(span.end_ms),
             "timezone": zone_name,
+            **extra,
         }
     )
 
 
 async def day_heartbeats(request: Request) -> JSONResponse:
+    """A day's heartbeats, DAY_HEARTBEATS_PAGE at most (fewer when they are large): `next`
+    links to the rest, as /my/heartbeats does."""
     user = await caller(request)
     require_self(request, user)
     zone_name, tz = request_zone(request, user)
     span = timeranges.day_range(_day(request, tz), tz)
-    rows = await history.page(database(request), user.id, span.start_ms, span.end_ms)
-    return _day_response([heartbeats.heartbeat_json(row) for row in rows], span, zone_name)
+    rows, after = await history.bounded_page(
+        database(request),
+        user.id,
+        span.start_ms,
+        span.end_ms,
+        query_cursor(request),
+        limit=DAY_HEARTBEATS_PAGE,
+        max_bytes=MAX_PAGE_BYTES,
+    )
+    data = [heartbeats.heartbeat_json(row) for row in rows]
+    return _day_response(data, span, zone_name, next=next_link(request, after))
 
 
 async def day_durations(request: Request) -> JSONResponse:
@@ -223,6 +263,8 @@ async def day_durations(request: Request) -> JSONResponse:
         timeout_ms=settings(request).timeout_ms,
         slice_by=slice_by,
         project=request.query_params.get("project") or None,
+        limit=MAX_DURATIONS,
+        max_bytes=MAX_PAGE_BYTES,
     )
     data = []
     for run in runs:
@@ -282,9 +324,12 @@ async def file_experts(request: Request) -> JSONResponse:
 
 
 async def plugin_errors(request: Request) -> JSONResponse:
+    """A plugin's report is logged as it came, never parsed: any body, however deeply nested,
+    is one log line of at most PLUGIN_ERROR_LOG_CHARS characters."""
     user = await caller(request)
-    body = await read_json(request)
-    log.warning("plugin error reported by %s: %s", user.username, str(body)[:2000])
+    body = (await read_body(request)).decode("utf-8", "replace")
+    report = logs.printable(body, PLUGIN_ERROR_LOG_CHARS)
+    log.warning("plugin error reported by %s: %s", user.username, report)
     return JSONResponse({}, status_code=201)
 
 

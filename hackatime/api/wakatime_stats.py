@@ -68,7 +68,7 @@ async def user_summaries(request: Request) -> JSONResponse:
     user = await caller(request)
     require_self(request, user)
     zone_name, tz = request_zone(request, user)
-    today = timeranges.today(now_ms(), tz)
+    today = timeranges.today(now_ms(request), tz)
     first, last = _summary_dates(request, today, tz)
     days = timeranges.days_in(first, last, tz)
     buckets = [span.bucket for _, span in days]
@@ -82,15 +82,17 @@ async def user_summaries(request: Request) -> JSONResponse:
     dependencies = await durations.dependency_splits(
         db, user.id, buckets, timeout_ms=timeout_ms, filters=filters
     )
+    # One list per dimension and one of dependencies, every day.
+    limit = summaries.list_limit(len(days) * (len(dimensions) + 1))
     data = []
     for (day, span), result, day_dependencies in zip(days, results, dependencies, strict=True):
         entry: dict[str, Any] = {
             "grand_total": summaries.grand_total(result.total_ms),
             **{
-                name: summaries.wakatime_items(result.splits[name], result.total_ms)
+                name: summaries.wakatime_items(result.splits[name], result.total_ms, limit)
                 for name in dimensions
             },
-            "dependencies": summaries.wakatime_items(day_dependencies, result.total_ms),
+            "dependencies": summaries.wakatime_items(day_dependencies, result.total_ms, limit),
             "range": summaries.range_json(
                 day, span.start_ms, span.end_ms, zone_name, summaries.day_text(day, today)
             ),
@@ -138,7 +140,7 @@ async def user_stats(request: Request) -> JSONResponse:
     user = await caller(request)
     require_self(request, user)
     zone_name, tz = request_zone(request, user)
-    today = timeranges.today(now_ms(), tz)
+    today = timeranges.today(now_ms(request), tz)
     range_name = request.path_params.get("range", DEFAULT_STATS_RANGE)
     first, last, range_key, human_range = timeranges.stats_range_dates(
         range_name, today, await _first_day(request, user, tz)
@@ -218,7 +220,7 @@ async def all_time_since_today(request: Request) -> JSONResponse:
     user = await caller(request)
     require_self(request, user)
     zone_name, tz = request_zone(request, user)
-    today = timeranges.today(now_ms(), tz)
+    today = timeranges.today(now_ms(request), tz)
     first = await _first_day(request, user, tz) or today
     days = timeranges.days_in(min(first, today), today, tz)
     buckets = [span.bucket for _, span in days]
@@ -263,7 +265,7 @@ async def leaders(request: Request) -> JSONResponse:
     db = database(request)
     zone_name = settings(request).default_timezone
     tz = timeranges.zone(zone_name)
-    today = timeranges.today(now_ms(), tz)
+    today = timeranges.today(now_ms(request), tz)
     first = today - timedelta(days=6)
     buckets = [span.bucket for _, span in timeranges.days_in(first, today, tz)]
     language = request.query_params.get("language") or None
@@ -299,7 +301,7 @@ async def leaders(request: Request) -> JSONResponse:
                 "human_readable_daily_average": summaries.human_text(average_ms),
                 "languages": [
                     {"name": name, "total_seconds": ms / 1000}
-                    for name, ms in result.splits["languages"]
+                    for name, ms in result.splits["languages"][: summaries.MAX_LIST_ITEMS]
                 ],
             },
             "user": {
@@ -335,7 +337,7 @@ async def leaders(request: Request) -> JSONResponse:
             },
             "page": 1,
             "total_pages": 1,
-            "modified_at": timeranges.iso(now_ms()),
+            "modified_at": timeranges.iso(now_ms(request)),
         }
     )
 

@@ -48,7 +48,7 @@ async def _session(request: Request) -> _Session | None:
     token = sessions.cookie_token(request)
     if token is None:
         return None
-    user = await sessions.user_of(database(request), token, now_ms())
+    user = await sessions.user_of(database(request), token, now_ms(request))
     return None if user is None else _Session(user, token)
 
 
@@ -98,7 +98,7 @@ def _zone(request: Request, user: users.User) -> ZoneInfo:
 
 def _range(request: Request, tz: ZoneInfo, default: str) -> ranges.ChosenRange:
     params = request.query_params
-    today = timeranges.today(now_ms(), tz)
+    today = timeranges.today(now_ms(request), tz)
     return ranges.choose_range(
         params.get("range"), params.get("start"), params.get("end"), today, tz, default
     )
@@ -118,7 +118,7 @@ async def overview(request: Request) -> Response:
     tz = _zone(request, session.user)
     chosen = _range(request, tz, "last_7_days")
     report = await reports.overview(
-        database(request), session.user, tz, chosen, now_ms(), settings(request).timeout_ms
+        database(request), session.user, tz, chosen, now_ms(request), settings(request).timeout_ms
     )
     context = {"title": "Overview", "report": report, **_range_context(request, chosen)}
     return _render(request, "overview.html", context, session)
@@ -140,7 +140,7 @@ async def sign_in(request: Request) -> Response:
             return response
         context = {"title": "Sign in", "error": "That is not a valid API key."}
         return _render(request, "signin.html", context, status=401)
-    token = await sessions.start(db, user.id, now_ms())
+    token = await sessions.start(db, user.id, now_ms(request))
     response = RedirectResponse("/", status_code=303)
     sessions.set_cookie(response, request, token)
     return response
@@ -168,7 +168,13 @@ async def project(request: Request) -> Response:
     chosen = _range(request, tz, "all_time")
     name = request.path_params["name"]
     report = await reports.project_report(
-        database(request), session.user, name, tz, chosen, now_ms(), settings(request).timeout_ms
+        database(request),
+        session.user,
+        name,
+        tz,
+        chosen,
+        now_ms(request),
+        settings(request).timeout_ms,
     )
     if report is None:
         return _not_found(request, session)
@@ -184,7 +190,7 @@ async def goals_page(request: Request) -> Response:
         database(request),
         session.user,
         _zone(request, session.user),
-        now_ms(),
+        now_ms(request),
         settings(request).timeout_ms,
     )
     return _render(request, "goals.html", {"title": "Goals", "goals": statuses}, session)
@@ -242,7 +248,7 @@ async def rotate_key(request: Request) -> Response:
         return _forbidden(request, session)
     db = database(request)
     key = await users.rotate_key(db, session.user.username)
-    renewed = _Session(session.user, await sessions.start(db, session.user.id, now_ms()))
+    renewed = _Session(session.user, await sessions.start(db, session.user.id, now_ms(request)))
     context = _settings_context(request, session.user, new_key=key)
     response = _render(request, "settings.html", context, renewed)
     sessions.set_cookie(response, request, renewed.token)

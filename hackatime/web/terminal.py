@@ -181,7 +181,7 @@ async def terminal_overview(request: Request) -> Response:
     overview = await week_overview(
         database(request),
         user,
-        timeranges.today(now_ms(), tz),
+        timeranges.today(now_ms(request), tz),
         tz,
         zone_name,
         settings(request).timeout_ms,
