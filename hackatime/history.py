@@ -48,7 +48,7 @@ LIMIT :limit
 
 _ROWS_BY_ID = f"""
 SELECT {_COLUMNS} FROM {_FROM}
-WHERE h.id IN (SELECT value FROM json_each(:ids))
+WHERE h.user_id = :user_id AND h.id IN (SELECT value FROM json_each(:ids))
 ORDER BY h.time_ms, h.id
 """
 
@@ -136,7 +136,7 @@ async def bounded_page(
         if ids and total > max_bytes:
             break
         ids.append(heartbeat_id)
-    found = await db.fetch_all(_ROWS_BY_ID, {"ids": orjson.dumps(ids).decode()})
+    found = await db.fetch_all(_ROWS_BY_ID, {"user_id": user_id, "ids": orjson.dumps(ids).decode()})
     rows = [dict(row) for row in found]
     if len(ids) == len(sizes):
         return rows, None
