@@ -16,6 +16,7 @@ from typing import Any
 from hackatime import goals, users
 from hackatime.config import ConfigError, Settings, load_settings
 from hackatime.db import Database, backup
+from hackatime.dbcheck import UnusableDatabase, prepare_for_writing
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -102,15 +103,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if problems:
             parser.error("; ".join(problems))
+    writable = (args.command, args.action) not in _READ_ONLY
     try:
-        return asyncio.run(_with_db(settings, lambda db: handler(db, args)))
+        return asyncio.run(_with_db(settings, lambda db: handler(db, args), writable=writable))
+    except UnusableDatabase as error:
+        return _fail(error)
     except users.UserError as error:
         print(f"hackatime: error: {error}", file=sys.stderr)
         return 2
 
 
-async def _with_db(settings: Settings, action: Callable[[Database], Awaitable[int]]) -> int:
-    db = Database(settings.db_path, read_connections=1)
+def _fail(error: Exception) -> int:
+    print(f"hackatime: error: {error}", file=sys.stderr)
+    return 1
+
+
+async def _with_db(
+    settings: Settings, action: Callable[[Database], Awaitable[int]], *, writable: bool
+) -> int:
+    db = Database(settings.db_path, read_connections=1, writable=writable)
     await db.open()
     try:
         return await action(db)
@@ -132,6 +143,12 @@ def _serve(parser: argparse.ArgumentParser, settings: Settings, args: argparse.N
         parser.error(f"--port must be between 1 and 65535, got {settings.port}")
     logs.configure()
     print(f"hackatime: database {settings.db_path.resolve()}", flush=True)
+    try:
+        # Here rather than only in the app's lifespan, whose failure uvicorn reports with a
+        # traceback: an unusable database ends `serve` with one line.
+        prepare_for_writing(settings.db_path)
+    except UnusableDatabase as error:
+        return _fail(error)
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting 0 instead tells a service
     # manager that the stop was clean.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
@@ -268,6 +285,8 @@ def _describe_goal(goal: goals.Goal) -> str:
 
 
 Action = Callable[[Database, argparse.Namespace], Awaitable[int]]
+# Commands that only read: they open the database read-only and never checkpoint it.
+_READ_ONLY = {("user", "list"), ("goal", "list")}
 _ACTIONS: dict[str, dict[str, Action]] = {
     "user": {"add": _add, "set": _set, "list": _list, "key": _key},
     "goal": {"add": _goal_add, "list": _goal_list, "rm": _goal_rm},

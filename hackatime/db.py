@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -10,14 +11,14 @@ from typing import Any
 
 import aiosqlite
 
-from hackatime import migrations
+from hackatime import dbcheck
 
 Params = Sequence[Any] | Mapping[str, Any]
 
 
 async def _prepare(conn: aiosqlite.Connection, *, writer: bool) -> None:
     conn.row_factory = sqlite3.Row
-    await conn.execute("PRAGMA busy_timeout = 5000")
+    await conn.execute(f"PRAGMA busy_timeout = {dbcheck.BUSY_TIMEOUT_MS}")
     await conn.execute("PRAGMA foreign_keys = ON")
     if writer:
         await conn.execute("PRAGMA journal_mode = WAL")
@@ -38,26 +39,39 @@ class Database:
     statement straight to the next without waiting for the event loop in between.
     """
 
-    def __init__(self, path: Path | str, *, read_connections: int = 2) -> None:
+    def __init__(
+        self, path: Path | str, *, read_connections: int = 2, writable: bool = True
+    ) -> None:
         self.path = Path(path)
         self._read_count = max(1, read_connections)
+        # Read-only: no writer, no schema upgrade, no checkpoint on close, so that a command
+        # that only reads never takes the write lock from a running server.
+        self.writable = writable
         self._writer: aiosqlite.Connection | None = None
         self._readers: asyncio.Queue[aiosqlite.Connection] | None = None
         self._all_readers: list[aiosqlite.Connection] = []
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(migrations.upgrade_file, self.path)
-        self._writer = await aiosqlite.connect(self.path, isolation_level=None)
-        await _prepare(self._writer, writer=True)
-        self._readers = asyncio.Queue()
-        for _ in range(self._read_count):
-            reader = await aiosqlite.connect(
-                f"file:{self.path}?mode=ro", uri=True, isolation_level=None
-            )
-            await _prepare(reader, writer=False)
-            self._all_readers.append(reader)
-            self._readers.put_nowait(reader)
+        """Raises dbcheck.UnusableDatabase for a file that cannot be served, leaving no
+        connection behind: each is a thread that would keep the process alive."""
+        check = dbcheck.prepare_for_writing if self.writable else dbcheck.check_for_reading
+        await asyncio.to_thread(check, self.path)
+        try:
+            if self.writable:
+                self._writer = await aiosqlite.connect(self.path, isolation_level=None)
+                await _prepare(self._writer, writer=True)
+            self._readers = asyncio.Queue()
+            for _ in range(self._read_count):
+                reader = await aiosqlite.connect(
+                    f"file:{self.path}?mode=ro", uri=True, isolation_level=None
+                )
+                self._all_readers.append(reader)
+                await _prepare(reader, writer=False)
+                self._readers.put_nowait(reader)
+        except sqlite3.Error as error:
+            with contextlib.suppress(sqlite3.Error):
+                await self.close()
+            raise dbcheck.unusable(self.path, error) from None
 
     async def close(self) -> None:
         readers, self._all_readers = self._all_readers, []
@@ -66,10 +80,12 @@ class Database:
         self._readers = None
         writer, self._writer = self._writer, None
         if writer is not None:
-            # Queued behind every write already made; folding the WAL back leaves a single
-            # self-contained file behind.
-            await writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
-            await writer.close()
+            try:
+                # Queued behind every write already made; folding the WAL back leaves a single
+                # self-contained file behind.
+                await writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                await writer.close()
 
     async def write(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """Run one statement in a transaction of its own; the rows it returns (RETURNING).
@@ -78,7 +94,7 @@ class Database:
         transaction left open here would swallow the statements of other requests.
         """
         if self._writer is None:
-            raise RuntimeError("database is not open")
+            raise RuntimeError("database is not open for writing")
         return list(await self._writer.execute_fetchall(sql, params))
 
     @asynccontextmanager
