@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ from starlette.requests import Request
 
 from hackatime import timeranges, users
 from hackatime.auth import authenticate
-from hackatime.config import Settings
+from hackatime.config import Settings, is_zone
 from hackatime.db import Database, integer_id
 from hackatime.errors import BadRequest, Forbidden, PayloadTooLarge, TooManyRequests, Unauthorized
 from hackatime.users import User, set_detected_timezone
@@ -29,11 +30,13 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-async def caller(request: Request) -> User:
+async def caller(request: Request, *, record_zone: bool = False) -> User:
     """The user whose key the request carries; 401 otherwise.
 
-    wakatime-cli sends the machine's zone in a `Timezone` header: it becomes the user's zone
-    until one is set by hand.
+    wakatime-cli sends the machine's zone in a `Timezone` header: it is the zone of the request
+    that carries it, and with `record_zone` (heartbeat posts) it becomes the user's zone until
+    one is set by hand. Only writes record it, so a read never fails because a write cannot be
+    made (a full disk, a lock held elsewhere).
     """
     db = database(request)
     try:
@@ -49,7 +52,10 @@ async def caller(request: Request) -> User:
         raise
     zone_header = request.headers.get("timezone", "").strip()
     if zone_header and user.timezone is None:
-        user = await set_detected_timezone(db, user, zone_header)
+        if record_zone:
+            user = await set_detected_timezone(db, user, zone_header)
+        elif is_zone(zone_header):
+            user = replace(user, detected_timezone=zone_header)
     return user
 
 
