@@ -130,10 +130,8 @@ async def _with_db(
 
 
 def _serve(parser: argparse.ArgumentParser, settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
     from app import create_app
-    from hackatime import logs
+    from hackatime import logs, serving
 
     try:
         settings = load_settings(os.environ, db_path=args.db, host=args.host, port=args.port)
@@ -152,13 +150,7 @@ def _serve(parser: argparse.ArgumentParser, settings: Settings, args: argparse.N
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting 0 instead tells a service
     # manager that the stop was clean.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        timeout_graceful_shutdown=10,
-    )
+    serving.run(create_app(settings), settings)
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import replace
 from typing import Any
@@ -14,7 +15,14 @@ from hackatime import timeranges, users
 from hackatime.auth import authenticate
 from hackatime.config import Settings, is_zone
 from hackatime.db import Database, integer_id
-from hackatime.errors import BadRequest, Forbidden, PayloadTooLarge, TooManyRequests, Unauthorized
+from hackatime.errors import (
+    BadRequest,
+    Forbidden,
+    PayloadTooLarge,
+    RequestTimeout,
+    TooManyRequests,
+    Unauthorized,
+)
 from hackatime.users import User, set_detected_timezone
 
 
@@ -77,10 +85,16 @@ async def read_json(request: Request) -> Any:
     if (integer_id(declared) or 0) > limit:
         raise PayloadTooLarge(f"Body larger than {limit} bytes")
     body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise PayloadTooLarge(f"Body larger than {limit} bytes")
+    seconds = settings(request).request_timeout_seconds
+    try:
+        # A client that stops half-way through its body would otherwise hold the request open.
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                body.extend(chunk)
+                if len(body) > limit:
+                    raise PayloadTooLarge(f"Body larger than {limit} bytes")
+    except TimeoutError:
+        raise RequestTimeout(f"Body not received within {seconds} seconds") from None
     try:
         data = orjson.loads(body)
         if isinstance(data, str):
