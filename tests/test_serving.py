@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from hackatime.config import ConfigError, load_settings
 from tests.helpers import API_KEY_PATTERN, ServerProcess, running_server
 
 pytestmark = pytest.mark.slow
@@ -114,3 +115,19 @@ def test_running_out_of_file_descriptors_is_one_line_and_service_returns(tmp_pat
         log = server.log()
     assert "Traceback" not in log, log[-3000:]
     assert log.count("out of file descriptors (limit 48)") == 1, log[-3000:]
+
+
+@pytest.mark.parametrize(
+    ("variable", "field", "default"),
+    [
+        pytest.param("HACKATIME_REQUEST_TIMEOUT", "request_timeout_seconds", 10, id="request"),
+        pytest.param("HACKATIME_KEEP_ALIVE", "keep_alive_seconds", 5, id="keep-alive"),
+        pytest.param("HACKATIME_MAX_CONNECTIONS", "max_connections", 200, id="connections"),
+        pytest.param("HACKATIME_BACKLOG", "backlog", 128, id="backlog"),
+    ],
+)
+def test_each_bound_has_a_default_and_a_variable(variable: str, field: str, default: int) -> None:
+    assert getattr(load_settings({}), field) == default
+    assert getattr(load_settings({variable: "7"}), field) == 7
+    with pytest.raises(ConfigError, match=f"{variable} must be positive"):
+        load_settings({variable: "0"})
