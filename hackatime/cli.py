@@ -16,7 +16,7 @@ from typing import Any
 from hackatime import goals, users
 from hackatime.config import ConfigError, Settings, load_settings
 from hackatime.db import Database, backup
-from hackatime.dbcheck import UnusableDatabase, prepare_for_writing
+from hackatime.dbcheck import OutOfDate, UnusableDatabase, prepare_for_writing
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -122,7 +122,12 @@ async def _with_db(
     settings: Settings, action: Callable[[Database], Awaitable[int]], *, writable: bool
 ) -> int:
     db = Database(settings.db_path, read_connections=1, writable=writable)
-    await db.open()
+    try:
+        await db.open()
+    except OutOfDate:
+        # An empty or older database is brought up to date first: a write, the first time only.
+        db = Database(settings.db_path, read_connections=1)
+        await db.open()
     try:
         return await action(db)
     finally:

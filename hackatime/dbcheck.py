@@ -32,6 +32,10 @@ class UnusableDatabase(Exception):
     """The database file cannot be used; str() is one line naming the file and the problem."""
 
 
+class OutOfDate(UnusableDatabase):
+    """The database is empty or needs migrations: it can be used, once written to."""
+
+
 def sqlite_problem(error: sqlite3.Error) -> str:
     """Why a statement failed, in the words of `_PROBLEMS` (SQLite's own for anything else)."""
     name = getattr(error, "sqlite_errorname", "") or ""
@@ -89,13 +93,15 @@ def prepare_for_writing(path: Path) -> None:
 
 def check_for_reading(path: Path, *, up_to_date: bool = True) -> None:
     """Refuse a database that is not hackatime's, is from a newer schema or cannot be read
-    (with `up_to_date`, also one that still needs migrations), without writing to it."""
+    (with `up_to_date`, OutOfDate for one empty or still needing migrations), without writing
+    to it."""
     try:
         if not path.is_file():
             raise UnusableDatabase(f"{path} does not exist")
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            empty = migrations.schema_version(conn) == 0
             todo = migrations.pending(conn)
             # Reads every table's definition: a damaged or truncated file fails here.
             conn.execute("SELECT count(*) FROM sqlite_master WHERE sql IS NOT NULL").fetchone()
@@ -105,8 +111,5 @@ def check_for_reading(path: Path, *, up_to_date: bool = True) -> None:
         raise
     except (sqlite3.Error, migrations.SchemaError, OSError) as error:
         raise unusable(path, error) from None
-    if up_to_date and todo:
-        raise UnusableDatabase(
-            f"{path} needs upgrading to schema version {todo[-1].version}:"
-            " start the server once to upgrade it"
-        )
+    if up_to_date and (empty or todo):
+        raise OutOfDate(f"{path} is not at schema version {migrations.latest_version()}")

@@ -11,6 +11,7 @@ import pytest
 
 from hackatime import migrations
 from hackatime.db import Database
+from hackatime.dbcheck import UnusableDatabase
 
 FROZEN_V1 = Path(__file__).resolve().parent / "schema_v1.sql"
 
@@ -102,7 +103,7 @@ async def test_a_database_it_cannot_use_is_refused_and_left_untouched(
     conn.executescript(setup)
     conn.close()
     before = path.read_bytes()
-    with pytest.raises(migrations.SchemaError, match=message):
+    with pytest.raises(UnusableDatabase, match=message):
         await Database(path).open()
     assert path.read_bytes() == before
 
