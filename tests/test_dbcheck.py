@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from hackatime import migrations
-from hackatime.dbcheck import BUSY_TIMEOUT_MS
+from hackatime.dbcheck import BUSY_TIMEOUT_MS, UnusableDatabase
 from tests.helpers import free_port
 
 pytestmark = pytest.mark.slow
@@ -285,3 +286,31 @@ def test_a_read_only_command_leaves_the_database_files_as_they_were(folder: Path
             run = run_command(db_path, list(argv))
             assert run.returncode == 0, run
         assert (db_path.read_bytes(), wal.read_bytes()) == before
+
+
+def connection_threads() -> list[threading.Thread]:
+    # Threads get their target's name: aiosqlite's run `_connection_worker_thread`.
+    return [each for each in threading.enumerate() if "_connection_worker" in each.name]
+
+
+async def test_a_failed_open_leaves_no_connection_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each aiosqlite connection is a thread that keeps the process alive until closed."""
+    from hackatime import db as db_module
+
+    prepare = db_module._prepare
+
+    async def readers_fail(conn: object, *, writer: bool) -> None:
+        await prepare(conn, writer=writer)  # type: ignore[arg-type]
+        if not writer:
+            raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(db_module, "_prepare", readers_fail)
+    before = connection_threads()
+    database = db_module.Database(hackatime_db(tmp_path / "hackatime.db"), read_connections=2)
+
+    with pytest.raises(UnusableDatabase, match=r"hackatime\.db cannot be used \(disk I/O error\)"):
+        await database.open()
+
+    assert connection_threads() == before
