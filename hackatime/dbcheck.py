@@ -82,11 +82,11 @@ def prepare_for_writing(path: Path) -> None:
             try:
                 conn.execute(f"PRAGMA user_version = {int(version)}")
             finally:
-                conn.execute("ROLLBACK")
+                # Some failures (a full disk, an I/O error) have rolled back already.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
         finally:
             conn.close()
-    except UnusableDatabase:
-        raise
     except (sqlite3.Error, migrations.SchemaError, OSError) as error:
         raise unusable(path, error) from None
 
@@ -107,8 +107,6 @@ def check_for_reading(path: Path, *, up_to_date: bool = True) -> None:
             conn.execute("SELECT count(*) FROM sqlite_master WHERE sql IS NOT NULL").fetchone()
         finally:
             conn.close()
-    except UnusableDatabase:
-        raise
     except (sqlite3.Error, migrations.SchemaError, OSError) as error:
         raise unusable(path, error) from None
     if up_to_date and (empty or todo):
