@@ -313,4 +313,7 @@ async def test_a_failed_open_leaves_no_connection_thread(
     with pytest.raises(UnusableDatabase, match=r"hackatime\.db cannot be used \(disk I/O error\)"):
         await database.open()
 
+    # A closed connection's thread ends just after close() returns; an unclosed one never does.
+    for thread in set(connection_threads()) - set(before):
+        thread.join(timeout=5)
     assert connection_threads() == before
