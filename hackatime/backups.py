@@ -1,15 +1,37 @@
-"""Backups kept in a folder: one timestamped copy per run, the oldest removed beyond a count.
-
-Made for a nightly timer (deploy/hackatime-backup.timer): `hackatime backup FOLDER --keep 14`.
-"""
+"""Copies of a live database: one at a time, or kept in a folder, one timestamped copy per run
+with the oldest removed beyond a count (`hackatime backup FOLDER --keep 14`, which
+deploy/hackatime-backup.timer runs nightly)."""
 
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from hackatime.db import backup
+
+def backup(source: Path, target: Path) -> None:
+    """A consistent copy of a live database, through SQLite's online backup.
+
+    The copy is written beside the target and renamed into place, so an interrupted backup
+    never leaves a half-written file under the target's name.
+    """
+    if not source.is_file():
+        raise FileNotFoundError(f"no database at {source}")
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    source_conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        target_conn = sqlite3.connect(partial)
+        try:
+            source_conn.backup(target_conn)
+            target_conn.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            target_conn.close()
+    finally:
+        source_conn.close()
+    partial.replace(target)
+
 
 # UTC, so that names sort in the order the copies were made.
 _NAME = re.compile(r"^hackatime-\d{8}T\d{6}Z\.db$")

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from hackatime import __version__, aliases, backups, goals, migrations, timeranges, users
 from hackatime.compare import compare_months, comparison_lines
 from hackatime.config import ConfigError, Settings, load_settings
-from hackatime.db import Database, backup, upgrade
+from hackatime.db import Database
+from hackatime.dbcheck import OutOfDate, UnusableDatabase, prepare_for_writing
 from hackatime.errors import ApiError
 from hackatime.transfer import importer, readers, remote, writers
 from hackatime.transfer.progress import progress_for
@@ -184,16 +185,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if problems:
             parser.error("; ".join(problems))
+    writable = (args.command, args.action) not in _READ_ONLY
     try:
-        return asyncio.run(_with_db(settings, lambda db: handler(db, args)))
+        return asyncio.run(_with_db(settings, lambda db: handler(db, args), writable=writable))
+    except UnusableDatabase as error:
+        return _fail(error)
     except users.UserError as error:
         print(f"hackatime: error: {error}", file=sys.stderr)
         return 2
 
 
-async def _with_db(settings: Settings, action: Callable[[Database], Awaitable[int]]) -> int:
-    db = Database(settings.db_path, read_connections=1)
-    await db.open()
+def _fail(error: Exception) -> int:
+    print(f"hackatime: error: {error}", file=sys.stderr)
+    return 1
+
+
+async def _with_db(
+    settings: Settings, action: Callable[[Database], Awaitable[int]], *, writable: bool
+) -> int:
+    db = Database(settings.db_path, read_connections=1, writable=writable)
+    try:
+        await db.open()
+    except OutOfDate:
+        # An empty or older database is brought up to date first: a write, the first time only.
+        db = Database(settings.db_path, read_connections=1)
+        await db.open()
     try:
         return await action(db)
     finally:
@@ -201,10 +217,8 @@ async def _with_db(settings: Settings, action: Callable[[Database], Awaitable[in
 
 
 def _serve(parser: argparse.ArgumentParser, settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
     from app import create_app
-    from hackatime import logs
+    from hackatime import logs, serving
 
     try:
         settings = load_settings(os.environ, db_path=args.db, host=args.host, port=args.port)
@@ -214,16 +228,16 @@ def _serve(parser: argparse.ArgumentParser, settings: Settings, args: argparse.N
         parser.error(f"--port must be between 1 and 65535, got {settings.port}")
     logs.configure()
     print(f"hackatime: database {settings.db_path.resolve()}", flush=True)
+    try:
+        # Here rather than only in the app's lifespan, whose failure uvicorn reports with a
+        # traceback: an unusable database ends `serve` with one line.
+        prepare_for_writing(settings.db_path)
+    except UnusableDatabase as error:
+        return _fail(error)
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting 0 instead tells a service
     # manager that the stop was clean.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        timeout_graceful_shutdown=10,
-    )
+    serving.run(create_app(settings), settings)
     return 0
 
 
@@ -244,7 +258,7 @@ def _backup(parser: argparse.ArgumentParser, settings: Settings, args: argparse.
         if into_folder:
             target = backups.copy_into(settings.db_path, target, datetime.now(UTC))
         else:
-            backup(settings.db_path, target)
+            backups.backup(settings.db_path, target)
     except (OSError, sqlite3.Error) as error:
         print(f"hackatime: error: {error}", file=sys.stderr)
         return 1
@@ -260,10 +274,9 @@ def _migrate(parser: argparse.ArgumentParser, settings: Settings) -> int:
     if not path.is_file():
         parser.error(f"no database at {path}")
     try:
-        upgraded = upgrade(path, datetime.now(UTC))
-    except (migrations.SchemaError, sqlite3.Error) as error:
-        print(f"hackatime: error: the database {path} {error}", file=sys.stderr)
-        return 1
+        upgraded = prepare_for_writing(path, datetime.now(UTC))
+    except UnusableDatabase as error:
+        return _fail(error)
     if upgraded.backup is not None:
         print(f"Backed up {path} to {upgraded.backup}")
     for migration in upgraded.applied:
@@ -456,8 +469,14 @@ def _transfer(parser: argparse.ArgumentParser, settings: Settings, args: argpars
     if not settings.db_path.exists():
         parser.error(f"no database at {settings.db_path} (start the server or add a user first)")
     handler = _TRANSFERS[args.command]
+    # Export and compare only read: they never hold up the server's writes.
+    writable = args.command == "import"
     try:
-        return asyncio.run(_with_db(settings, lambda db: handler(db, settings, args)))
+        return asyncio.run(
+            _with_db(settings, lambda db: handler(db, settings, args), writable=writable)
+        )
+    except UnusableDatabase as error:
+        return _fail(error)
     except (users.UserError, readers.DumpError, remote.RemoteError, ApiError, OSError) as error:
         print(f"hackatime: error: {_message(error)}", file=sys.stderr)
         return 1
@@ -641,6 +660,8 @@ _TRANSFERS: dict[str, Callable[[Database, Settings, argparse.Namespace], Awaitab
 }
 
 Action = Callable[[Database, argparse.Namespace], Awaitable[int]]
+# Commands that only read: they open the database read-only and never checkpoint it.
+_READ_ONLY = {("user", "list"), ("goal", "list"), ("project", "aliases")}
 _ACTIONS: dict[str, dict[str, Action]] = {
     "user": {"add": _add, "set": _set, "list": _list, "key": _key, "rm": _remove},
     "goal": {"add": _goal_add, "list": _goal_list, "rm": _goal_rm},

@@ -29,6 +29,15 @@ class Settings:
     create_first_user: bool = True
     # Serve Prometheus metrics at /metrics (no key: keep it to the LAN or the proxy).
     metrics: bool = False
+    # A request's head, and then its body, must each arrive within this many seconds.
+    request_timeout_seconds: int = 10
+    # An idle kept-alive connection is closed after this many seconds.
+    keep_alive_seconds: int = 5
+    # Open connections plus requests in progress; past it, new requests get 503. Kept well
+    # below the usual 1024 file descriptors a process may open.
+    max_connections: int = 200
+    # Connections the kernel queues for the server to accept; the rest are refused at once.
+    backlog: int = 128
 
     @property
     def timeout_ms(self) -> int:
@@ -46,6 +55,10 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         "default_timezone": _timezone(env, "HACKATIME_TIMEZONE"),
         "auth_failures_per_minute": _positive_int(env, "HACKATIME_AUTH_FAILURES_PER_MINUTE", 20),
         "metrics": _flag(env, "HACKATIME_METRICS"),
+        "request_timeout_seconds": _positive_int(env, "HACKATIME_REQUEST_TIMEOUT", 10),
+        "keep_alive_seconds": _positive_int(env, "HACKATIME_KEEP_ALIVE", 5),
+        "max_connections": _positive_int(env, "HACKATIME_MAX_CONNECTIONS", 200),
+        "backlog": _positive_int(env, "HACKATIME_BACKLOG", 128),
     }
     for key, value in overrides.items():
         if value is not None:

@@ -1,19 +1,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager, closing
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from hackatime import migrations
+from hackatime import dbcheck
 
 Params = Sequence[Any] | Mapping[str, Any]
 
@@ -22,7 +22,7 @@ log = logging.getLogger("hackatime")
 
 async def _prepare(conn: aiosqlite.Connection, *, writer: bool) -> None:
     conn.row_factory = sqlite3.Row
-    await conn.execute("PRAGMA busy_timeout = 5000")
+    await conn.execute(f"PRAGMA busy_timeout = {dbcheck.BUSY_TIMEOUT_MS}")
     await conn.execute("PRAGMA foreign_keys = ON")
     if writer:
         await conn.execute("PRAGMA journal_mode = WAL")
@@ -43,33 +43,50 @@ class Database:
     statement straight to the next without waiting for the event loop in between.
     """
 
-    def __init__(self, path: Path | str, *, read_connections: int = 2) -> None:
+    def __init__(
+        self, path: Path | str, *, read_connections: int = 2, writable: bool = True
+    ) -> None:
         self.path = Path(path)
         self._read_count = max(1, read_connections)
+        # Read-only: no writer, no schema upgrade, no checkpoint on close, so that a command
+        # that only reads never takes the write lock from a running server.
+        self.writable = writable
         self._writer: aiosqlite.Connection | None = None
         self._readers: asyncio.Queue[aiosqlite.Connection] | None = None
         self._all_readers: list[aiosqlite.Connection] = []
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        upgraded = await asyncio.to_thread(upgrade, self.path, datetime.now(UTC))
-        if upgraded.applied:
-            log.info(
-                "database upgraded to schema version %d (%s); the old one is kept as %s",
-                upgraded.applied[-1].version,
-                ", ".join(migration.name for migration in upgraded.applied),
-                upgraded.backup,
+        """Raises dbcheck.UnusableDatabase for a file that cannot be served, leaving no
+        connection behind: each is a thread that would keep the process alive."""
+        if self.writable:
+            upgraded = await asyncio.to_thread(
+                dbcheck.prepare_for_writing, self.path, datetime.now(UTC)
             )
-        self._writer = await aiosqlite.connect(self.path, isolation_level=None)
-        await _prepare(self._writer, writer=True)
-        self._readers = asyncio.Queue()
-        for _ in range(self._read_count):
-            reader = await aiosqlite.connect(
-                f"file:{self.path}?mode=ro", uri=True, isolation_level=None
-            )
-            await _prepare(reader, writer=False)
-            self._all_readers.append(reader)
-            self._readers.put_nowait(reader)
+            if upgraded.applied:
+                log.info(
+                    "database upgraded to schema version %d (%s); the old one is kept as %s",
+                    upgraded.applied[-1].version,
+                    ", ".join(migration.name for migration in upgraded.applied),
+                    upgraded.backup,
+                )
+        else:
+            await asyncio.to_thread(dbcheck.check_for_reading, self.path)
+        try:
+            if self.writable:
+                self._writer = await aiosqlite.connect(self.path, isolation_level=None)
+                await _prepare(self._writer, writer=True)
+            self._readers = asyncio.Queue()
+            for _ in range(self._read_count):
+                reader = await aiosqlite.connect(
+                    f"file:{self.path}?mode=ro", uri=True, isolation_level=None
+                )
+                self._all_readers.append(reader)
+                await _prepare(reader, writer=False)
+                self._readers.put_nowait(reader)
+        except sqlite3.Error as error:
+            with contextlib.suppress(sqlite3.Error):
+                await self.close()
+            raise dbcheck.unusable(self.path, error) from None
 
     async def close(self) -> None:
         readers, self._all_readers = self._all_readers, []
@@ -78,10 +95,12 @@ class Database:
         self._readers = None
         writer, self._writer = self._writer, None
         if writer is not None:
-            # Queued behind every write already made; folding the WAL back leaves a single
-            # self-contained file behind.
-            await writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
-            await writer.close()
+            try:
+                # Queued behind every write already made; folding the WAL back leaves a single
+                # self-contained file behind.
+                await writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                await writer.close()
 
     async def write(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """Run one statement in a transaction of its own; the rows it returns (RETURNING).
@@ -90,7 +109,7 @@ class Database:
         transaction left open here would swallow the statements of other requests.
         """
         if self._writer is None:
-            raise RuntimeError("database is not open")
+            raise RuntimeError("database is not open for writing")
         return list(await self._writer.execute_fetchall(sql, params))
 
     @asynccontextmanager
@@ -116,50 +135,6 @@ class Database:
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetch_one(sql, params)
         return None if row is None else row[0]
-
-
-def backup(source: Path, target: Path) -> None:
-    """A consistent copy of a live database, through SQLite's online backup.
-
-    The copy is written beside the target and renamed into place, so an interrupted backup
-    never leaves a half-written file under the target's name.
-    """
-    if not source.is_file():
-        raise FileNotFoundError(f"no database at {source}")
-    partial = target.with_name(target.name + ".partial")
-    partial.unlink(missing_ok=True)
-    source_conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    try:
-        target_conn = sqlite3.connect(partial)
-        try:
-            source_conn.backup(target_conn)
-            target_conn.execute("PRAGMA journal_mode = DELETE")
-        finally:
-            target_conn.close()
-    finally:
-        source_conn.close()
-    partial.replace(target)
-
-
-@dataclass(frozen=True)
-class Upgrade:
-    applied: list[migrations.Migration]
-    # The copy taken before the first migration ran; None when nothing had to run.
-    backup: Path | None
-
-
-def upgrade(path: Path, now: datetime) -> Upgrade:
-    """Bring the database at `path` to the current schema, copying it aside first when a
-    migration has to run: `hackatime.db.schema-v1.20261201T030000Z.bak` beside it."""
-    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
-        conn.execute("PRAGMA busy_timeout = 5000")
-        version = migrations.schema_version(conn)
-        needed = migrations.pending(conn)
-        copy = None
-        if needed:
-            copy = path.with_name(f"{path.name}.schema-v{version}.{now:%Y%m%dT%H%M%SZ}.bak")
-            backup(path, copy)
-        return Upgrade(migrations.upgrade(conn), copy)
 
 
 def integer_id(text: str) -> int | None:

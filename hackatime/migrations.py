@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
+from pathlib import Path
+
+from hackatime.backups import backup
 
 _PACKAGE = resources.files("hackatime")
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -127,3 +132,23 @@ def _run_in_transaction(conn: sqlite3.Connection, sql: str, version: int) -> Non
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    applied: list[Migration]
+    # The copy taken before the first migration ran; None when nothing had to run.
+    backup: Path | None
+
+
+def upgrade_file(path: Path, now: datetime) -> Upgrade:
+    """Bring the database at `path` to the current schema, copying it aside first when a
+    migration has to run: `hackatime.db.schema-v1.20261201T030000Z.bak` beside it."""
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("PRAGMA busy_timeout = 5000")
+        version = schema_version(conn)
+        copy = None
+        if pending(conn):
+            copy = path.with_name(f"{path.name}.schema-v{version}.{now:%Y%m%dT%H%M%SZ}.bak")
+            backup(path, copy)
+        return Upgrade(upgrade(conn), copy)

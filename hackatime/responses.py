@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 import orjson
@@ -8,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hackatime.dbcheck import is_disk_full
 from hackatime.errors import ApiError
 from hackatime.logs import printable
 
@@ -48,8 +50,27 @@ async def server_error_handler(request: Request, exc: Exception) -> Response:
     return error_response(500, "Internal server error")
 
 
+# Seconds a client is asked to wait before sending again what the full disk refused.
+DISK_FULL_RETRY_AFTER = 300
+
+
+async def database_error_handler(request: Request, exc: Exception) -> Response:
+    """A write the disk has no room for: nothing of the request was stored (its transaction
+    rolled back), and it is accepted again once space is freed; clients keep it queued."""
+    assert isinstance(exc, sqlite3.Error)
+    if not is_disk_full(exc):
+        return await server_error_handler(request, exc)
+    log.warning("disk full: %s %s was refused with 507", request.method, request.url.path)
+    return error_response(
+        507,
+        "The server's disk is full: nothing from this request was stored; send it again later",
+        {"Retry-After": str(DISK_FULL_RETRY_AFTER)},
+    )
+
+
 exception_handlers = {
     ApiError: api_error_handler,
     HTTPException: http_error_handler,
+    sqlite3.Error: database_error_handler,
     Exception: server_error_handler,
 }

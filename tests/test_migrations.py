@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from hackatime import db, migrations, users
+from hackatime import migrations, users
 from hackatime.cli import main
 from hackatime.db import Database
+from hackatime.dbcheck import UnusableDatabase
 
 FROZEN_V1 = Path(__file__).resolve().parent / "schema_v1.sql"
 
@@ -107,7 +108,7 @@ async def test_a_database_it_cannot_use_is_refused_and_left_untouched(
     conn.executescript(setup)
     conn.close()
     before = path.read_bytes()
-    with pytest.raises(migrations.SchemaError, match=message):
+    with pytest.raises(UnusableDatabase, match=message):
         await Database(path).open()
     assert path.read_bytes() == before
 
@@ -276,7 +277,7 @@ def test_opening_an_old_database_backs_it_up_first(tmp_path: Path) -> None:
     path = tmp_path / "hackatime.db"
     fill_v1(path)
 
-    upgraded = db.upgrade(path, datetime(2026, 12, 1, 3, 4, 5, tzinfo=UTC))
+    upgraded = migrations.upgrade_file(path, datetime(2026, 12, 1, 3, 4, 5, tzinfo=UTC))
 
     assert upgraded.backup == tmp_path / "hackatime.db.schema-v1.20261201T030405Z.bak"
     assert upgraded.applied == migrations.all_migrations()

@@ -272,12 +272,14 @@ async def kolkata_explicit_over_header(db: Database, client: httpx.AsyncClient) 
 async def kolkata_from_an_earlier_header(db: Database, client: httpx.AsyncClient) -> Account:
     user, key = await users.create_user(db, "ravi")
     account = Account(user, key)
+    # Days before today anywhere: the heartbeat counts in none of the totals read below.
+    old = {"entity": "/src/old.py", "time": (NOW_MS - 5 * DAY) / 1000}
     response = await client.post(
-        "/api/v1/plugins/errors",
-        json={"message": "hello"},
+        "/api/v1/users/current/heartbeats",
+        json=old,
         headers={**account.bearer, "Timezone": "Asia/Kolkata"},
     )
-    assert response.status_code == 201
+    assert response.status_code == 202
     return account
 
 

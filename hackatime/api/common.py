@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -13,9 +15,16 @@ from starlette.requests import Request
 
 from hackatime import timeranges, users
 from hackatime.auth import authenticate, offers_key
-from hackatime.config import Settings
+from hackatime.config import Settings, is_zone
 from hackatime.db import Database, integer_id
-from hackatime.errors import BadRequest, Forbidden, PayloadTooLarge, TooManyRequests, Unauthorized
+from hackatime.errors import (
+    BadRequest,
+    Forbidden,
+    PayloadTooLarge,
+    RequestTimeout,
+    TooManyRequests,
+    Unauthorized,
+)
 from hackatime.history import Cursor
 from hackatime.users import User, set_detected_timezone
 
@@ -33,11 +42,13 @@ def now_ms(request: Request) -> int:
     return int(request.app.state.clock() * 1000)
 
 
-async def caller(request: Request) -> User:
+async def caller(request: Request, *, record_zone: bool = False) -> User:
     """The user whose key the request carries; 401 otherwise.
 
-    wakatime-cli sends the machine's zone in a `Timezone` header: it becomes the user's zone
-    until one is set by hand.
+    wakatime-cli sends the machine's zone in a `Timezone` header: it is the zone of the request
+    that carries it, and with `record_zone` (heartbeat posts) it becomes the user's zone until
+    one is set by hand. Only writes record it, so a read never fails because a write cannot be
+    made (a full disk, a lock held elsewhere).
     """
     db = database(request)
     try:
@@ -49,7 +60,10 @@ async def caller(request: Request) -> User:
         raise
     zone_header = request.headers.get("timezone", "").strip()
     if zone_header and user.timezone is None:
-        user = await set_detected_timezone(db, user, zone_header)
+        if record_zone:
+            user = await set_detected_timezone(db, user, zone_header)
+        elif is_zone(zone_header):
+            user = replace(user, detected_timezone=zone_header)
     return user
 
 
@@ -105,10 +119,16 @@ async def read_body(request: Request) -> bytes:
     if (integer_id(declared) or 0) > limit:
         raise PayloadTooLarge(f"Body larger than {limit} bytes")
     body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise PayloadTooLarge(f"Body larger than {limit} bytes")
+    seconds = settings(request).request_timeout_seconds
+    try:
+        # A client that stops half-way through its body would otherwise hold the request open.
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                body.extend(chunk)
+                if len(body) > limit:
+                    raise PayloadTooLarge(f"Body larger than {limit} bytes")
+    except TimeoutError:
+        raise RequestTimeout(f"Body not received within {seconds} seconds") from None
     return bytes(body)
 
 

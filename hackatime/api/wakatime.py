@@ -61,7 +61,7 @@ STATUSBAR_DIMENSIONS = (
 
 
 async def post_heartbeats(request: Request) -> JSONResponse:
-    user = await caller(request)
+    user = await caller(request, record_zone=True)
     require_self(request, user)
     body = await read_json(request)
     context = heartbeats.RequestContext(
