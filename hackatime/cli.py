@@ -231,7 +231,7 @@ def _serve(parser: argparse.ArgumentParser, settings: Settings, args: argparse.N
     try:
         # Here rather than only in the app's lifespan, whose failure uvicorn reports with a
         # traceback: an unusable database ends `serve` with one line.
-        prepare_for_writing(settings.db_path)
+        prepare_for_writing(settings.db_path, datetime.now(UTC))
     except UnusableDatabase as error:
         return _fail(error)
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting 0 instead tells a service

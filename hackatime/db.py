@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -17,7 +16,6 @@ from hackatime import dbcheck
 
 Params = Sequence[Any] | Mapping[str, Any]
 
-log = logging.getLogger("hackatime")
 
 
 async def _prepare(conn: aiosqlite.Connection, *, writer: bool) -> None:
@@ -59,16 +57,7 @@ class Database:
         """Raises dbcheck.UnusableDatabase for a file that cannot be served, leaving no
         connection behind: each is a thread that would keep the process alive."""
         if self.writable:
-            upgraded = await asyncio.to_thread(
-                dbcheck.prepare_for_writing, self.path, datetime.now(UTC)
-            )
-            if upgraded.applied:
-                log.info(
-                    "database upgraded to schema version %d (%s); the old one is kept as %s",
-                    upgraded.applied[-1].version,
-                    ", ".join(migration.name for migration in upgraded.applied),
-                    upgraded.backup,
-                )
+            await asyncio.to_thread(dbcheck.prepare_for_writing, self.path, datetime.now(UTC))
         else:
             await asyncio.to_thread(dbcheck.check_for_reading, self.path)
         try:

@@ -3,11 +3,14 @@ than served until the first query or write fails."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from datetime import datetime
 from pathlib import Path
 
 from hackatime import migrations
+
+log = logging.getLogger("hackatime")
 
 # Milliseconds a connection waits for another one's lock before giving up with SQLITE_BUSY.
 BUSY_TIMEOUT_MS = 5000
@@ -91,6 +94,13 @@ def prepare_for_writing(path: Path, now: datetime) -> migrations.Upgrade:
             conn.close()
     except (sqlite3.Error, migrations.SchemaError, OSError) as error:
         raise unusable(path, error) from None
+    if upgraded.applied:
+        log.info(
+            "database upgraded to schema version %d (%s); the old one is kept as %s",
+            upgraded.applied[-1].version,
+            ", ".join(migration.name for migration in upgraded.applied),
+            upgraded.backup,
+        )
     return upgraded
 
 

@@ -72,10 +72,10 @@ def truncated(path: Path) -> Path:
 
 def malformed(path: Path) -> Path:
     hackatime_db(path, rows=500)
-    data = bytearray(path.read_bytes())
-    # Past the 100-byte header, into page 1: the table definitions.
-    data[2000:3000] = bytes(range(256)) * 3 + bytes(232)
-    path.write_bytes(data)
+    # A table definition SQLite cannot parse, as a damaged schema page would leave it.
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute("UPDATE sqlite_master SET sql = 'CREATE TABLE goals (' WHERE name = 'goals'")
     return path
 
 

@@ -666,7 +666,7 @@ async def _runs(db: Database, user_id: int) -> int:
 async def _file_experts(db: Database, user_id: int) -> int:
     # All time, no range: 30 s + 120 s + 30 s; the timeout forgotten gives 560 s.
     totals = await durations.file_totals_per_user(
-        db, entity="main.py", project="A", project_root_count=None, timeout_ms=TIMEOUT_MS
+        db, user_id, entity="main.py", project="A", project_root_count=None, timeout_ms=TIMEOUT_MS
     )
     return totals[user_id] - 30_000
 
