@@ -42,7 +42,8 @@ def _database(heartbeats: list[Heartbeat]) -> sqlite3.Connection:
     return conn
 
 
-def _steps(conn: sqlite3.Connection, sql: str, params: object) -> int:
+def steps(conn: sqlite3.Connection, sql: str, params: object) -> int:
+    """SQLite virtual-machine steps the statement takes: exact and machine-independent."""
     count = 0
 
     def step() -> int:
@@ -58,8 +59,8 @@ def _steps(conn: sqlite3.Connection, sql: str, params: object) -> int:
     return count
 
 
-def _store(conn: sqlite3.Connection, heartbeat: Heartbeat) -> int:
-    return _steps(conn, ingest._insert_sql(1), ingest._insert_parameters(0, [(1, heartbeat)]))
+def storing_cost(conn: sqlite3.Connection, heartbeat: Heartbeat) -> int:
+    return steps(conn, ingest._insert_sql(1), ingest._insert_parameters(0, [(1, heartbeat)]))
 
 
 def _shared_time(size: int) -> sqlite3.Connection:
@@ -78,13 +79,13 @@ def _far_back(size: int) -> sqlite3.Connection:
 Case = tuple[str, Callable[[int], sqlite3.Connection], Callable[[sqlite3.Connection], int]]
 CASES: list[Case] = [
     ("store a new heartbeat at a shared timestamp", _shared_time,
-     lambda conn: _store(conn, _heartbeat(T, "/src/new.py"))),
+     lambda conn: storing_cost(conn, _heartbeat(T, "/src/new.py"))),
     ("store a resend (duplicate check)", _shared_time,
-     lambda conn: _store(conn, _heartbeat(T, "/src/7.py"))),
+     lambda conn: storing_cost(conn, _heartbeat(T, "/src/7.py"))),
     ("resolve <<LAST_PROJECT>> N heartbeats back", _far_back,
-     lambda conn: _steps(conn, ingest._LAST_VALUE["project"], (1, T + 10**12))),
+     lambda conn: steps(conn, ingest._LAST_VALUE["project"], (1, T + 10**12))),
     ("resolve <<LAST_BRANCH>> N heartbeats back", _far_back,
-     lambda conn: _steps(conn, ingest._LAST_VALUE["branch"], (1, T + 10**12))),
+     lambda conn: steps(conn, ingest._LAST_VALUE["branch"], (1, T + 10**12))),
 ]  # fmt: skip
 
 

@@ -88,20 +88,24 @@ async def page(
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
     """Heartbeats of [start_ms, end_ms) in (time, id) order, after `after`, `limit` at most."""
+    # SQLite reads a negative LIMIT as none.
+    params = _walk(user_id, start_ms, end_ms, after, -1 if limit is None else limit)
+    return [dict(row) for row in await db.fetch_all(_PAGE, params)]
+
+
+def _walk(
+    user_id: int, start_ms: int, end_ms: int, after: Cursor | None, limit: int
+) -> dict[str, int]:
+    """The parameters of a walk through [start_ms, end_ms) after `after` (_PAGE, _PAGE_SIZES)."""
     after = after or Cursor(-1, -1)
-    rows = await db.fetch_all(
-        _PAGE,
-        {
-            "user_id": user_id,
-            "start_ms": start_ms,
-            "end_ms": end_ms,
-            "after_time": after.time_ms,
-            "after_id": after.id,
-            # SQLite reads a negative LIMIT as none.
-            "limit": -1 if limit is None else limit,
-        },
-    )
-    return [dict(row) for row in rows]
+    return {
+        "user_id": user_id,
+        "start_ms": start_ms,
+        "end_ms": end_ms,
+        "after_time": after.time_ms,
+        "after_id": after.id,
+        "limit": limit,
+    }
 
 
 async def bounded_page(
@@ -117,18 +121,7 @@ async def bounded_page(
     """At most `limit` heartbeats of [start_ms, end_ms) after `after`, and fewer when more would
     pass about `max_bytes` of JSON (never fewer than one); with the cursor of the next page, or
     None when this one reaches the end. Only the rows shown are ever read whole."""
-    after = after or Cursor(-1, -1)
-    sizes = await db.fetch_all(
-        _PAGE_SIZES,
-        {
-            "user_id": user_id,
-            "start_ms": start_ms,
-            "end_ms": end_ms,
-            "after_time": after.time_ms,
-            "after_id": after.id,
-            "limit": limit + 1,
-        },
-    )
+    sizes = await db.fetch_all(_PAGE_SIZES, _walk(user_id, start_ms, end_ms, after, limit + 1))
     ids: list[int] = []
     total = 0
     for heartbeat_id, size in sizes[:limit]:

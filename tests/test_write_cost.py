@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bench.write_cost import steps, storing_cost
 from hackatime import ingest, migrations
 from hackatime.heartbeats import Heartbeat
 from tests.helpers import beat
@@ -37,26 +38,6 @@ def insert(conn: sqlite3.Connection, heartbeats: list[Heartbeat]) -> None:
     for start in range(0, len(heartbeats), 100):
         chunk = [(1, heartbeat) for heartbeat in heartbeats[start : start + 100]]
         conn.execute(ingest._insert_sql(len(chunk)), ingest._insert_parameters(0, chunk))
-
-
-def steps(conn: sqlite3.Connection, sql: str, params: object) -> int:
-    count = 0
-
-    def step() -> int:
-        nonlocal count
-        count += 1
-        return 0
-
-    conn.set_progress_handler(step, 1)
-    try:
-        conn.execute(sql, params)
-    finally:
-        conn.set_progress_handler(None, 1)
-    return count
-
-
-def storing_cost(conn: sqlite3.Connection, heartbeat: Heartbeat) -> int:
-    return steps(conn, ingest._insert_sql(1), ingest._insert_parameters(0, [(1, heartbeat)]))
 
 
 def sharing_one_time(count: int) -> list[Heartbeat]:
