@@ -43,7 +43,10 @@ _IDENTITY = (
     ("cursorpos", "IS"),
 )
 
-_identity = operator.attrgetter(*(column for column, _ in _IDENTITY))
+IDENTITY_COLUMNS = tuple(column for column, _ in _IDENTITY)
+# A heartbeat's identity as a tuple: equal to a stored row's IDENTITY_COLUMNS when they are the
+# same heartbeat (is_write's True equals the stored 1).
+identity = operator.attrgetter(*IDENTITY_COLUMNS)
 
 
 def _same_as(prefix: str) -> str:
@@ -57,8 +60,21 @@ _PLAIN_FIELDS = tuple(
     for name in (each.name for each in fields(Heartbeat))
     if name not in ("dependencies", "user_agent")
 )
-_ROW_COLUMNS = ("user_id", *_PLAIN_FIELDS, "dependencies", "user_agent")
+ROW_COLUMNS = ("user_id", *_PLAIN_FIELDS, "dependencies", "user_agent")
 _plain_values = operator.attrgetter(*_PLAIN_FIELDS)
+
+
+def row_values(user_id: int, heartbeat: Heartbeat) -> list[Any]:
+    """What a write binds for one heartbeat: ROW_COLUMNS' values."""
+    dependencies = heartbeat.dependencies
+    return [
+        user_id,
+        *_plain_values(heartbeat),
+        None if dependencies is None else orjson.dumps(dependencies).decode(),
+        heartbeat.user_agent,
+    ]
+
+
 # The most heartbeats one statement takes from the queue; a single batch always goes whole (the
 # API accepts at most 100, and 22 parameters a heartbeat stay far below SQLite's limit).
 _ROWS_PER_WRITE = 200
@@ -67,22 +83,22 @@ _ROWS_PER_WRITE = 200
 @functools.lru_cache(maxsize=_ROWS_PER_WRITE)
 def _insert_sql(size: int) -> str:
     """`size` heartbeats in one statement, so in one transaction of its own (see
-    Database.write). Its parameters: created_at_ms, then each heartbeat's _ROW_COLUMNS.
+    Database.write). Its parameters: created_at_ms, then each heartbeat's ROW_COLUMNS.
 
     The rows hold no duplicates among themselves: SQLite reads every row of an INSERT ... SELECT
     before it inserts the first, so NOT EXISTS only sees what was stored before. The gap
     triggers run row by row and do see the rows inserted before theirs.
     """
-    width = len(_ROW_COLUMNS)
+    width = len(ROW_COLUMNS)
     # Each row ends with its place in the statement, so rows are inserted (and get their ids)
     # in the order they came.
     rows = ", ".join(
         "(" + "".join(f"?{2 + index * width + offset}, " for offset in range(width)) + f"{index})"
         for index in range(size)
     )
-    columns = (*_ROW_COLUMNS, "position")
+    columns = (*ROW_COLUMNS, "position")
     names = ", ".join(f"column{offset + 1} AS {name}" for offset, name in enumerate(columns))
-    stored = _ROW_COLUMNS[:-1]
+    stored = ROW_COLUMNS[:-1]
     return f"""
 INSERT INTO heartbeats (created_at_ms, user_agent_id, {", ".join(stored)})
 SELECT ?1, (SELECT id FROM user_agents WHERE value = b.user_agent),
@@ -97,11 +113,7 @@ RETURNING id
 def _insert_parameters(created_at_ms: int, rows: Iterable[tuple[int, Heartbeat]]) -> list[Any]:
     parameters: list[Any] = [created_at_ms]
     for user_id, heartbeat in rows:
-        parameters.append(user_id)
-        parameters.extend(_plain_values(heartbeat))
-        dependencies = heartbeat.dependencies
-        parameters.append(None if dependencies is None else orjson.dumps(dependencies).decode())
-        parameters.append(heartbeat.user_agent)
+        parameters.extend(row_values(user_id, heartbeat))
     return parameters
 
 
@@ -286,28 +298,35 @@ async def _write_group(db: Database, writes: _Writes, group: list[_Waiting]) -> 
     unique: dict[tuple[Any, ...], tuple[int, Heartbeat]] = {}
     for waiting in group:
         for heartbeat in waiting.batch:
-            unique.setdefault(
-                (waiting.user_id, *_identity(heartbeat)), (waiting.user_id, heartbeat)
-            )
+            unique.setdefault((waiting.user_id, *identity(heartbeat)), (waiting.user_id, heartbeat))
     if not unique:
         return 0
-    new_agents = {heartbeat.user_agent for _, heartbeat in unique.values()}
-    new_agents -= writes.user_agents | {None}
-    if new_agents:
-        # A statement of its own, ahead of the heartbeats': should those then fail, the new
-        # rows are merely unused.
-        await db.write(_ADD_USER_AGENTS, (orjson.dumps(sorted(new_agents)).decode(),))
-        writes.user_agents |= new_agents
+    await _add_user_agents(db, writes, (heartbeat for _, heartbeat in unique.values()))
     inserted = await db.write(
         _insert_sql(len(unique)), _insert_parameters(int(time.time() * 1000), unique.values())
     )
     return len(inserted)
 
 
+async def add_user_agents(db: Database, heartbeats: Iterable[Heartbeat]) -> None:
+    """Store the user agents of these heartbeats that are not stored yet."""
+    await _add_user_agents(db, _WRITES.setdefault(db, _Writes()), heartbeats)
+
+
+async def _add_user_agents(db: Database, writes: _Writes, heartbeats: Iterable[Heartbeat]) -> None:
+    new_agents = {heartbeat.user_agent for heartbeat in heartbeats}
+    new_agents -= writes.user_agents | {None}
+    if new_agents:
+        # A statement of its own, ahead of the heartbeats': should those then fail, the new
+        # rows are merely unused.
+        await db.write(_ADD_USER_AGENTS, (orjson.dumps(sorted(new_agents)).decode(),))
+        writes.user_agents |= new_agents
+
+
 async def stored_ids(db: Database, user_id: int, heartbeats: list[Heartbeat]) -> list[int | None]:
     """The id each stored heartbeat has (the first one, for a resent duplicate)."""
     batch = [
-        {column: _identity_value(heartbeat, column) for column, _ in _IDENTITY}
+        {column: _identity_value(heartbeat, column) for column in IDENTITY_COLUMNS}
         for heartbeat in heartbeats
     ]
     rows = await db.fetch_all(

@@ -1,6 +1,6 @@
 """Importing heartbeats from any reader: each checked by the API's rules (heartbeats.normalise)
-and stored by live ingest's statement (ingest.store_now: the same identity, so nothing is
-stored twice, and the same gap upkeep), with a report of what happened.
+and stored a batch at a time by bulk.store_batch (live ingest's identity, so nothing is stored
+twice, and the same stored gaps), with a report of what happened.
 
 Reading and checking run in a worker thread, one batch ahead of the database, so parsing and
 SQLite work overlap. Every batch is committed on its own: an import stopped anywhere keeps what
@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hackatime import durations, ingest, summaries, timeranges
+from hackatime import bulk, durations, summaries, timeranges
 from hackatime.compare import compare_months, comparison_lines
 from hackatime.db import Database
 from hackatime.heartbeats import Heartbeat, RequestContext, normalise
@@ -123,7 +123,7 @@ async def _store(db: Database, user_id: int, batch: _Batch, report: ImportReport
     if not batch.heartbeats:
         return
     # Already there: stored before, or repeated within what is imported.
-    new = await ingest.store_now(db, user_id, batch.heartbeats)
+    new = await bulk.store_batch(db, user_id, batch.heartbeats)
     report.new += new
     report.already_stored += len(batch.heartbeats) - new
     times = [heartbeat.time_ms for heartbeat in batch.heartbeats]
