@@ -34,16 +34,9 @@ async def import_file(
     db: Database, account: Account, path: Path, *, batch_size: int = importer.BATCH_SIZE
 ) -> importer.ImportReport:
     report = importer.ImportReport()
-    with readers.open_dump(path) as dump:
-        await importer.import_heartbeats(
-            db,
-            account.user.id,
-            dump.heartbeats,
-            report,
-            now_ms=NOW_MS,
-            position=dump.position,
-            batch_size=batch_size,
-        )
+    await importer.import_file(
+        db, account.user.id, path, report, now_ms=NOW_MS, batch_size=batch_size
+    )
     return report
 
 
