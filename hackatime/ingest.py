@@ -281,7 +281,7 @@ def _next_group(waiting: list[_Waiting]) -> list[_Waiting]:
 async def store_now(db: Database, user_id: int, heartbeats: list[Heartbeat]) -> int:
     """Write one batch at once, outside the request queue; how many of it were new.
 
-    For the importer, which writes its own batches one after another and needs the count: the
+    For an imported batch that holds placeholders (see bulk.py), which needs the count: the
     same statement as `store`, so the same identity, placeholders and gap upkeep.
     """
     writes = _WRITES.setdefault(db, _Writes())
