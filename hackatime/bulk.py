@@ -15,6 +15,7 @@ same database meanwhile waits, then sees every gap right.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import operator
 import sqlite3
@@ -34,7 +35,8 @@ SELECT time_ms, id, gap_next_ms FROM heartbeats
 WHERE user_id = ? AND time_ms BETWEEN ? AND ?
 ORDER BY time_ms, id
 """
-# Only a stored row at the time of a new one can be the same heartbeat.
+# Only a stored row at the time of a new one can be the same heartbeat; its identity then equals
+# the new one's (is_write's True equals the stored 1).
 _STORED_IDENTITIES = f"""
 SELECT {", ".join(ingest.IDENTITY_COLUMNS)} FROM heartbeats
 WHERE user_id = ? AND time_ms IN (SELECT value FROM json_each(?))
@@ -45,49 +47,85 @@ ORDER BY time_ms DESC, id DESC LIMIT 1
 """
 _SUCCESSOR_TIME = "SELECT min(time_ms) FROM heartbeats WHERE user_id = ? AND time_ms > ?"
 _SET_GAP = "UPDATE heartbeats SET gap_next_ms = ? WHERE id = ?"
+# A Row: a heartbeat as this module takes it, Heartbeat's fields in their order with the
+# dependencies as the column's JSON text; a tuple binds as it is, and crosses between processes
+# for half the cost of a Heartbeat.
+Row = tuple[Any, ...]
+_FIELDS = tuple(each.name for each in dataclasses.fields(Heartbeat))
+_AT = {name: index for index, name in enumerate(_FIELDS)}
 _INSERT = f"""
-INSERT INTO heartbeats (created_at_ms, gap_next_ms, {", ".join(ingest.ROW_COLUMNS[:-1])},
-    user_agent_id)
-VALUES (?, ?, {", ".join("?" for _ in ingest.ROW_COLUMNS[:-1])},
-    (SELECT id FROM user_agents WHERE value = ?))
+INSERT INTO heartbeats (created_at_ms, gap_next_ms, user_id, {
+    ", ".join("user_agent_id" if name == "user_agent" else name for name in _FIELDS)
+})
+VALUES (?, ?, ?, {
+    ", ".join(
+        "(SELECT id FROM user_agents WHERE value = ?)" if name == "user_agent" else "?"
+        for name in _FIELDS
+    )
+})
 """
-_by_time = operator.attrgetter("time_ms")
+_fields_of = operator.attrgetter(*_FIELDS)
+row_time = operator.itemgetter(_AT["time_ms"])
+_identity = operator.itemgetter(*(_AT[column] for column in ingest.IDENTITY_COLUMNS))
+_user_agent = operator.itemgetter(_AT["user_agent"])
+_DEPENDENCIES_AT = _AT["dependencies"]
+
+
+def row(heartbeat: Heartbeat) -> Row:
+    values = list(_fields_of(heartbeat))
+    dependencies = values[_DEPENDENCIES_AT]
+    if dependencies is not None:
+        values[_DEPENDENCIES_AT] = orjson.dumps(dependencies).decode()
+    return tuple(values)
+
+
+def _heartbeat(row: Row) -> Heartbeat:
+    values = list(row)
+    dependencies = values[_DEPENDENCIES_AT]
+    if dependencies is not None:
+        values[_DEPENDENCIES_AT] = tuple(orjson.loads(dependencies))
+    return Heartbeat(*values)
 
 
 async def store_batch(db: Database, user_id: int, heartbeats: list[Heartbeat]) -> int:
     """Store the heartbeats not stored yet; how many were new (see the module's docstring)."""
-    if not heartbeats:
+    return await store_rows(db, user_id, [row(heartbeat) for heartbeat in heartbeats])
+
+
+async def store_rows(db: Database, user_id: int, rows: list[Row]) -> int:
+    """store_batch for heartbeats already made rows (`row`)."""
+    if not rows:
         return 0
-    if _has_placeholder(heartbeats):
+    if _has_placeholder(rows):
         # `<<LAST_PROJECT>>` and friends resolve against what comes before them: live ingest's
         # statement does that.
-        return await ingest.store_now(db, user_id, heartbeats)
-    await ingest.add_user_agents(db, heartbeats)
-    batch = sorted(heartbeats, key=_by_time)
+        return await ingest.store_now(db, user_id, [_heartbeat(each) for each in rows])
+    await ingest.add_user_agents(db, map(_user_agent, rows))
+    batch = sorted(rows, key=row_time)
     return await db.transaction(lambda conn: _store_sorted(conn, user_id, batch))
 
 
-def _has_placeholder(heartbeats: list[Heartbeat]) -> bool:
+def _has_placeholder(rows: list[Row]) -> bool:
     return any(
-        placeholder in set(map(operator.attrgetter(column), heartbeats))
+        placeholder in set(map(operator.itemgetter(_AT[column]), rows))
         for column, placeholder in PLACEHOLDERS.items()
     )
 
 
-def _store_sorted(conn: sqlite3.Connection, user_id: int, batch: list[Heartbeat]) -> int:
-    first_ms, last_ms = batch[0].time_ms, batch[-1].time_ms
+def _store_sorted(conn: sqlite3.Connection, user_id: int, batch: list[Row]) -> int:
+    first_ms, last_ms = row_time(batch[0]), row_time(batch[-1])
     stored = conn.execute(_STORED_IN_SPAN, (user_id, first_ms, last_ms)).fetchall()
     known: set[tuple[Any, ...]] = set()
-    shared_times = {row[0] for row in stored}.intersection(map(_by_time, batch))
+    shared_times = {stored_row[0] for stored_row in stored}.intersection(map(row_time, batch))
     if shared_times:
         times = orjson.dumps(sorted(shared_times)).decode()
         known.update(conn.execute(_STORED_IDENTITIES, (user_id, times)))
-    new: list[Heartbeat] = []
-    for heartbeat in batch:
-        key = ingest.identity(heartbeat)
+    new: list[Row] = []
+    for each in batch:
+        key = _identity(each)
         if key not in known:
             known.add(key)
-            new.append(heartbeat)
+            new.append(each)
     if not new:
         return 0
     predecessor = conn.execute(_PREDECESSOR, (user_id, first_ms)).fetchone()
@@ -100,17 +138,14 @@ def _store_sorted(conn: sqlite3.Connection, user_id: int, batch: list[Heartbeat]
     created_at_ms = int(time.time() * 1000)
     conn.executemany(
         _INSERT,
-        [
-            (created_at_ms, gap, *ingest.row_values(user_id, heartbeat))
-            for heartbeat, gap in zip(new, gaps, strict=True)
-        ],
+        [(created_at_ms, gap, user_id, *each) for each, gap in zip(new, gaps, strict=True)],
     )
     conn.executemany(_SET_GAP, changed)
     return len(new)
 
 
 def _gaps(
-    stored: list[Any], new: list[Heartbeat], successor_ms: int | None
+    stored: list[Any], new: list[Row], successor_ms: int | None
 ) -> tuple[int, list[int | None], list[tuple[int | None, int]]]:
     """The time of the span's first row; each new row's gap, in order; and (gap, id) for each
     stored row of the span whose gap changes."""
@@ -128,12 +163,12 @@ def _gaps(
     return merged[0][0], new_gaps, changed
 
 
-def _merged(stored: list[Any], new: list[Heartbeat]) -> Iterator[tuple[int, int, int, Any]]:
+def _merged(stored: list[Any], new: list[Row]) -> Iterator[tuple[int, int, int, Any]]:
     """(time_ms, 0 stored / 1 new, id or place, stored gap) in (time_ms, id) order: a new row
     gets a larger id than every stored one, and the new rows are inserted in this order."""
     if not stored:
-        return ((heartbeat.time_ms, 1, place, None) for place, heartbeat in enumerate(new))
+        return ((row_time(each), 1, place, None) for place, each in enumerate(new))
     return heapq.merge(
         ((time_ms, 0, stored_id, gap) for time_ms, stored_id, gap in stored),
-        ((heartbeat.time_ms, 1, place, None) for place, heartbeat in enumerate(new)),
+        ((row_time(each), 1, place, None) for place, each in enumerate(new)),
     )

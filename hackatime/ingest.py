@@ -44,9 +44,7 @@ _IDENTITY = (
 )
 
 IDENTITY_COLUMNS = tuple(column for column, _ in _IDENTITY)
-# A heartbeat's identity as a tuple: equal to a stored row's IDENTITY_COLUMNS when they are the
-# same heartbeat (is_write's True equals the stored 1).
-identity = operator.attrgetter(*IDENTITY_COLUMNS)
+_identity = operator.attrgetter(*IDENTITY_COLUMNS)
 
 
 def _same_as(prefix: str) -> str:
@@ -60,19 +58,8 @@ _PLAIN_FIELDS = tuple(
     for name in (each.name for each in fields(Heartbeat))
     if name not in ("dependencies", "user_agent")
 )
-ROW_COLUMNS = ("user_id", *_PLAIN_FIELDS, "dependencies", "user_agent")
+_ROW_COLUMNS = ("user_id", *_PLAIN_FIELDS, "dependencies", "user_agent")
 _plain_values = operator.attrgetter(*_PLAIN_FIELDS)
-
-
-def row_values(user_id: int, heartbeat: Heartbeat) -> list[Any]:
-    """What a write binds for one heartbeat: ROW_COLUMNS' values."""
-    dependencies = heartbeat.dependencies
-    return [
-        user_id,
-        *_plain_values(heartbeat),
-        None if dependencies is None else orjson.dumps(dependencies).decode(),
-        heartbeat.user_agent,
-    ]
 
 
 # The most heartbeats one statement takes from the queue; a single batch always goes whole (the
@@ -83,22 +70,22 @@ _ROWS_PER_WRITE = 200
 @functools.lru_cache(maxsize=_ROWS_PER_WRITE)
 def _insert_sql(size: int) -> str:
     """`size` heartbeats in one statement, so in one transaction of its own (see
-    Database.write). Its parameters: created_at_ms, then each heartbeat's ROW_COLUMNS.
+    Database.write). Its parameters: created_at_ms, then each heartbeat's _ROW_COLUMNS.
 
     The rows hold no duplicates among themselves: SQLite reads every row of an INSERT ... SELECT
     before it inserts the first, so NOT EXISTS only sees what was stored before. The gap
     triggers run row by row and do see the rows inserted before theirs.
     """
-    width = len(ROW_COLUMNS)
+    width = len(_ROW_COLUMNS)
     # Each row ends with its place in the statement, so rows are inserted (and get their ids)
     # in the order they came.
     rows = ", ".join(
         "(" + "".join(f"?{2 + index * width + offset}, " for offset in range(width)) + f"{index})"
         for index in range(size)
     )
-    columns = (*ROW_COLUMNS, "position")
+    columns = (*_ROW_COLUMNS, "position")
     names = ", ".join(f"column{offset + 1} AS {name}" for offset, name in enumerate(columns))
-    stored = ROW_COLUMNS[:-1]
+    stored = _ROW_COLUMNS[:-1]
     return f"""
 INSERT INTO heartbeats (created_at_ms, user_agent_id, {", ".join(stored)})
 SELECT ?1, (SELECT id FROM user_agents WHERE value = b.user_agent),
@@ -113,7 +100,11 @@ RETURNING id
 def _insert_parameters(created_at_ms: int, rows: Iterable[tuple[int, Heartbeat]]) -> list[Any]:
     parameters: list[Any] = [created_at_ms]
     for user_id, heartbeat in rows:
-        parameters.extend(row_values(user_id, heartbeat))
+        parameters.append(user_id)
+        parameters.extend(_plain_values(heartbeat))
+        dependencies = heartbeat.dependencies
+        parameters.append(None if dependencies is None else orjson.dumps(dependencies).decode())
+        parameters.append(heartbeat.user_agent)
     return parameters
 
 
@@ -298,24 +289,25 @@ async def _write_group(db: Database, writes: _Writes, group: list[_Waiting]) -> 
     unique: dict[tuple[Any, ...], tuple[int, Heartbeat]] = {}
     for waiting in group:
         for heartbeat in waiting.batch:
-            unique.setdefault((waiting.user_id, *identity(heartbeat)), (waiting.user_id, heartbeat))
+            unique.setdefault(
+                (waiting.user_id, *_identity(heartbeat)), (waiting.user_id, heartbeat)
+            )
     if not unique:
         return 0
-    await _add_user_agents(db, writes, (heartbeat for _, heartbeat in unique.values()))
+    await _add_user_agents(db, writes, (heartbeat.user_agent for _, heartbeat in unique.values()))
     inserted = await db.write(
         _insert_sql(len(unique)), _insert_parameters(int(time.time() * 1000), unique.values())
     )
     return len(inserted)
 
 
-async def add_user_agents(db: Database, heartbeats: Iterable[Heartbeat]) -> None:
-    """Store the user agents of these heartbeats that are not stored yet."""
-    await _add_user_agents(db, _WRITES.setdefault(db, _Writes()), heartbeats)
+async def add_user_agents(db: Database, agents: Iterable[str | None]) -> None:
+    """Store the user agents (heartbeats' `user_agent`) that are not stored yet."""
+    await _add_user_agents(db, _WRITES.setdefault(db, _Writes()), agents)
 
 
-async def _add_user_agents(db: Database, writes: _Writes, heartbeats: Iterable[Heartbeat]) -> None:
-    new_agents = {heartbeat.user_agent for heartbeat in heartbeats}
-    new_agents -= writes.user_agents | {None}
+async def _add_user_agents(db: Database, writes: _Writes, agents: Iterable[str | None]) -> None:
+    new_agents = set(agents) - writes.user_agents - {None}
     if new_agents:
         # A statement of its own, ahead of the heartbeats': should those then fail, the new
         # rows are merely unused.

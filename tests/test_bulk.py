@@ -108,10 +108,14 @@ async def test_a_batch_between_stored_rows_takes_their_gaps(db: Database, alice:
 
 async def test_placeholders_resolve_as_in_live_ingest(db: Database, alice: Account) -> None:
     await ingest.store(db, alice.user.id, [_minute(0, project="app")])
-    batch = [_minute(1, project="<<LAST_PROJECT>>"), _minute(2, project="cli")]
+    batch = [
+        _minute(1, project="<<LAST_PROJECT>>", dependencies=("os", "re")),
+        _minute(2, project="cli"),
+    ]
     assert await bulk.store_batch(db, alice.user.id, batch) == 2
     rows = await stored_heartbeats(db, alice.user.id)
     assert [row["project"] for row in rows] == ["app", "app", "cli"]
+    assert [row["dependencies"] for row in rows] == [None, '["os","re"]', None]
     assert [row["gap_next_ms"] for row in rows] == [60_000, 60_000, None]
 
 

@@ -1,5 +1,5 @@
 """Importing heartbeats from any reader: each checked by the API's rules (heartbeats.normalise)
-and stored a batch at a time by bulk.store_batch (live ingest's identity, so nothing is stored
+and stored a batch at a time by bulk.store_rows (live ingest's identity, so nothing is stored
 twice, and the same stored gaps), with a report of what happened.
 
 Reading and checking run ahead of the database, so parsing and SQLite work overlap: a file in a
@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import multiprocessing
-import operator
 import signal
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
@@ -37,9 +35,6 @@ from hackatime.transfer.progress import Progress
 BATCH_SIZE = 1000
 # Batches a file's reading process may have read before the importer takes them.
 _READ_AHEAD = 2
-# A Heartbeat crosses to the importer's process as the tuple of its fields: half the cost of
-# pickling the dataclass.
-_heartbeat_fields = operator.attrgetter(*(each.name for each in dataclasses.fields(Heartbeat)))
 
 
 @dataclass
@@ -59,7 +54,8 @@ class ImportReport:
 
 @dataclass
 class _Batch:
-    heartbeats: list[Heartbeat]
+    # Made rows where they are read (bulk.row): in the reading process, for a file.
+    rows: list[bulk.Row]
     rejected: list[list[str]]
     # Where the reader stood after this batch (bytes, days: the progress's unit).
     position: int
@@ -77,10 +73,10 @@ def _read_batch(
         for item in items:
             result = normalise(item, context)
             if isinstance(result, Heartbeat):
-                batch.heartbeats.append(result)
+                batch.rows.append(bulk.row(result))
             else:
                 batch.rejected.append(result)
-            if len(batch.heartbeats) + len(batch.rejected) >= size:
+            if len(batch.rows) + len(batch.rejected) >= size:
                 break
         else:
             batch.last = True
@@ -186,7 +182,7 @@ class _ReadingProcess:
 
     def _receive(self) -> _Batch:
         try:
-            fields, rejected, position, error, last = self._conn.recv()
+            rows, rejected, position, error, last = self._conn.recv()
         except EOFError:
             raise readers.DumpError("the process reading the file ended early") from None
         if not last:
@@ -194,8 +190,7 @@ class _ReadingProcess:
             # receive reports).
             with contextlib.suppress(BrokenPipeError):
                 self._conn.send(True)
-        heartbeats = [Heartbeat(*values) for values in fields]
-        return _Batch(heartbeats, rejected, position, error, last)
+        return _Batch(rows, rejected, position, error, last)
 
     def close(self) -> None:
         # The reader sees the pipe close and stops where it is.
@@ -216,8 +211,7 @@ def _read_file(path: Path, now_ms: int, batch_size: int, conn: Connection) -> No
         with readers.open_dump(path) as dump:
             while conn.recv():
                 batch = _read_batch(dump.heartbeats, context, dump.position, batch_size)
-                fields = [_heartbeat_fields(heartbeat) for heartbeat in batch.heartbeats]
-                conn.send((fields, batch.rejected, batch.position, batch.error, batch.last))
+                conn.send((batch.rows, batch.rejected, batch.position, batch.error, batch.last))
                 if batch.last:
                     return
     except readers.DumpError as error:
@@ -232,13 +226,13 @@ async def _store(db: Database, user_id: int, batch: _Batch, report: ImportReport
     for problems in batch.rejected:
         report.rejected += 1
         report.reasons.update(problems)
-    if not batch.heartbeats:
+    if not batch.rows:
         return
     # Already there: stored before, or repeated within what is imported.
-    new = await bulk.store_batch(db, user_id, batch.heartbeats)
+    new = await bulk.store_rows(db, user_id, batch.rows)
     report.new += new
-    report.already_stored += len(batch.heartbeats) - new
-    times = [heartbeat.time_ms for heartbeat in batch.heartbeats]
+    report.already_stored += len(batch.rows) - new
+    times = list(map(bulk.row_time, batch.rows))
     report.first_ms = min(times) if report.first_ms is None else min(report.first_ms, *times)
     report.last_ms = max(times) if report.last_ms is None else max(report.last_ms, *times)
 
