@@ -65,10 +65,10 @@ CREATE TABLE IF NOT EXISTS heartbeats (
 -- user's latest), and its predecessor now points at it. Offline queues replay old heartbeats,
 -- so a new row can land anywhere in a user's history. Reads rely on this: see durations.py.
 -- The first trigger only fires for a row landing before others: a live heartbeat is the latest
--- and keeps its NULL. A writer that inserts a row with its gap already set has worked out both
--- gaps itself, in the same transaction (the importer: see hackatime/bulk.py): neither fires.
+-- and keeps its NULL. An import's batch sets every gap itself, with both triggers dropped inside
+-- its transaction and re-created from their stored text before it commits (hackatime/bulk.py).
 CREATE TRIGGER IF NOT EXISTS heartbeats_gap_of_new_row AFTER INSERT ON heartbeats
-WHEN NEW.gap_next_ms IS NULL AND EXISTS (
+WHEN EXISTS (
     SELECT 1 FROM heartbeats s
     WHERE s.user_id = NEW.user_id AND s.time_ms >= NEW.time_ms AND s.id <> NEW.id
 )
@@ -83,7 +83,6 @@ BEGIN
 END;
 
 CREATE TRIGGER IF NOT EXISTS heartbeats_gap_of_predecessor AFTER INSERT ON heartbeats
-WHEN NEW.gap_next_ms IS NULL
 BEGIN
     UPDATE heartbeats SET gap_next_ms = NEW.time_ms - time_ms
     WHERE id = coalesce(

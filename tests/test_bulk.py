@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -146,3 +147,21 @@ async def test_live_ingest_through_another_connection_meanwhile(tmp_path: Path) 
     finally:
         await importer.close()
         await server.close()
+
+
+async def test_a_batch_that_fails_leaves_nothing_and_the_triggers_in_place(
+    db: Database, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await ingest.store(db, alice.user.id, [_minute(0), _minute(10)])
+    # Fails after the triggers are dropped and the new rows inserted.
+    monkeypatch.setattr(bulk, "_SET_GAP", "UPDATE no_such_table SET x = ?")
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        await bulk.store_batch(db, alice.user.id, [_minute(5)])
+    assert [row["time_ms"] for row in await stored_heartbeats(db, alice.user.id)] == [
+        T0_MS,
+        T0_MS + 600_000,
+    ]
+    # Live ingest still has its triggers: the row landing between takes its gaps.
+    await ingest.store(db, alice.user.id, [_minute(4)])
+    rows = await stored_heartbeats(db, alice.user.id)
+    assert [row["gap_next_ms"] for row in rows] == [240_000, 360_000, None]
