@@ -76,6 +76,7 @@ _DEPENDENCIES_AT = _AT["dependencies"]
 
 
 def row(heartbeat: Heartbeat) -> Row:
+    """The heartbeat as a Row."""
     values = list(_fields_of(heartbeat))
     dependencies = values[_DEPENDENCIES_AT]
     if dependencies is not None:
@@ -83,8 +84,8 @@ def row(heartbeat: Heartbeat) -> Row:
     return tuple(values)
 
 
-def _heartbeat(row: Row) -> Heartbeat:
-    values = list(row)
+def _heartbeat(made: Row) -> Heartbeat:
+    values = list(made)
     dependencies = values[_DEPENDENCIES_AT]
     if dependencies is not None:
         values[_DEPENDENCIES_AT] = tuple(orjson.loads(dependencies))
