@@ -5,7 +5,8 @@ transactions of the import's size with the same durability (WAL, synchronous=FUL
 
 The dump is WakaTime's shape: `days` of heartbeats naming their user agent and machine by id,
 with the `user_agents` and `machines` lists at the top (what WakaTime's API lists separately).
-The command's RSS is sampled all through the import, so "flat" is measured, not assumed.
+The command's RSS (with its reading process's) is sampled all through the import, so "flat" is
+measured, not assumed.
 """
 
 from __future__ import annotations
@@ -116,13 +117,18 @@ def run_import(dump: Path, db: Path, log: Path) -> tuple[Imported, int]:
 
 
 def _rss_kb(pid: int) -> int:
+    """The RSS of the process and of every process under it (the import reads the file in a
+    process of its own)."""
+    total = 0
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
-                return int(line.split()[1])
+                total += int(line.split()[1])
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += sum(_rss_kb(int(child)) for child in (task / "children").read_text().split())
     except OSError:
         pass
-    return 0
+    return total
 
 
 def _count(db: Path) -> int:

@@ -531,11 +531,16 @@ async def _import(db: Database, settings: Settings, args: argparse.Namespace) ->
 async def _import_file(
     db: Database, user: users.User, args: argparse.Namespace, report: importer.ImportReport
 ) -> None:
-    with readers.open_dump(Path(args.file)) as dump:
-        print(f"Importing {args.file} ({dump.kind}) for {user.username}", file=sys.stderr)
-        await _import_with_progress(
-            db, user, dump.heartbeats, report, dump.position, total=dump.size, unit="B"
-        )
+    path = Path(args.file)
+    # Opened here for what it is and its size; importer.import_file reads it in a process.
+    with readers.open_dump(path) as dump:
+        kind, size = dump.kind, dump.size
+    print(f"Importing {args.file} ({kind}) for {user.username}", file=sys.stderr)
+    progress = progress_for(sys.stderr, total=size, unit="B", description="import")
+    try:
+        await importer.import_file(db, user.id, path, report, now_ms=_now_ms(), progress=progress)
+    finally:
+        progress.close()
 
 
 async def _import_remote(

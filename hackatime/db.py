@@ -4,27 +4,37 @@ import asyncio
 import contextlib
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from hackatime import dbcheck
 
 Params = Sequence[Any] | Mapping[str, Any]
+T = TypeVar("T")
+
+_EVERY_CONNECTION = (
+    f"PRAGMA busy_timeout = {dbcheck.BUSY_TIMEOUT_MS}",
+    "PRAGMA foreign_keys = ON",
+)
+_WRITERS = (
+    "PRAGMA journal_mode = WAL",
+    # FULL: a heartbeat acknowledged with 201 is on disk even if the power goes out next.
+    "PRAGMA synchronous = FULL",
+)
 
 
 async def _prepare(conn: aiosqlite.Connection, *, writer: bool) -> None:
     conn.row_factory = sqlite3.Row
-    await conn.execute(f"PRAGMA busy_timeout = {dbcheck.BUSY_TIMEOUT_MS}")
-    await conn.execute("PRAGMA foreign_keys = ON")
+    for pragma in _EVERY_CONNECTION:
+        await conn.execute(pragma)
     if writer:
-        await conn.execute("PRAGMA journal_mode = WAL")
-        # FULL: a heartbeat acknowledged with 201 is on disk even if the power goes out next.
-        await conn.execute("PRAGMA synchronous = FULL")
+        for pragma in _WRITERS:
+            await conn.execute(pragma)
     else:
         # Stats over years of history spend most of their time sorting rows for GROUP BY;
         # SQLite's sorter can share that with helper threads, one per spare core.
@@ -38,6 +48,9 @@ class Database:
     own, and aiosqlite runs a connection's calls one at a time in the order they were made. So
     writes never interleave and need no lock, and the writer thread goes from one request's
     statement straight to the next without waiting for the event loop in between.
+
+    Bulk work that reads and writes many statements as one unit (an import's batch) runs through
+    `transaction` on a connection of its own; SQLite serialises it with the writer's statements.
     """
 
     def __init__(
@@ -51,6 +64,8 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._readers: asyncio.Queue[aiosqlite.Connection] | None = None
         self._all_readers: list[aiosqlite.Connection] = []
+        self._bulk: sqlite3.Connection | None = None
+        self._bulk_lock = asyncio.Lock()
 
     async def open(self) -> None:
         """Raises dbcheck.UnusableDatabase for a file that cannot be served, leaving no
@@ -77,6 +92,10 @@ class Database:
             raise dbcheck.unusable(self.path, error) from None
 
     async def close(self) -> None:
+        async with self._bulk_lock:
+            bulk, self._bulk = self._bulk, None
+            if bulk is not None:
+                bulk.close()
         readers, self._all_readers = self._all_readers, []
         for reader in readers:
             await reader.close()
@@ -99,6 +118,32 @@ class Database:
         if self._writer is None:
             raise RuntimeError("database is not open for writing")
         return list(await self._writer.execute_fetchall(sql, params))
+
+    async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work(conn)` inside `BEGIN IMMEDIATE … COMMIT` in a worker thread, rolled back if it
+        raises; what it returns. IMMEDIATE takes the write lock before the first read, so what
+        `work` reads stays true until it commits, whoever else writes to the file. The whole
+        unit runs in one call to the thread: many statements, one round trip."""
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        async with self._bulk_lock:
+            if self._bulk is None:
+                self._bulk = await asyncio.to_thread(self._connect_bulk)
+            running = asyncio.ensure_future(asyncio.to_thread(_in_transaction, self._bulk, work))
+            try:
+                return await asyncio.shield(running)
+            finally:
+                # A thread cannot be cancelled: the connection stays locked until it is done.
+                if not running.done():
+                    await asyncio.wait([running])
+
+    def _connect_bulk(self) -> sqlite3.Connection:
+        # Used from one worker thread at a time (under _bulk_lock), not always the same one;
+        # its rows are plain tuples, the cheapest to build.
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        for pragma in (*_EVERY_CONNECTION, *_WRITERS):
+            conn.execute(pragma)
+        return conn
 
     @asynccontextmanager
     async def _reader(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -123,6 +168,18 @@ class Database:
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetch_one(sql, params)
         return None if row is None else row[0]
+
+
+def _in_transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return result
 
 
 def integer_id(text: str) -> int | None:

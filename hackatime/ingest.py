@@ -17,7 +17,7 @@ import operator
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -45,7 +45,8 @@ _IDENTITY = (
     ("cursorpos", "IS"),
 )
 
-_identity = operator.attrgetter(*(column for column, _ in _IDENTITY))
+IDENTITY_COLUMNS = tuple(column for column, _ in _IDENTITY)
+_identity = operator.attrgetter(*IDENTITY_COLUMNS)
 
 
 def _same_as(prefix: str) -> str:
@@ -68,8 +69,14 @@ def _stored_match(prefix: str) -> str:
 
 def identity_key(heartbeat: Heartbeat) -> int:
     """A 64-bit fingerprint of the columns that make a heartbeat the same one (_IDENTITY)."""
-    values = [_identity_value(heartbeat, column) for column, _ in _IDENTITY]
-    digest = hashlib.blake2b(orjson.dumps(values), digest_size=8).digest()
+    return identity_key_of(_identity(heartbeat))
+
+
+def identity_key_of(values: Sequence[Any]) -> int:
+    """identity_key from the values of IDENTITY_COLUMNS, in that order."""
+    # is_write True is stored as 1: the same heartbeat either way.
+    plain = [int(value) if isinstance(value, bool) else value for value in values]
+    digest = hashlib.blake2b(orjson.dumps(plain), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
@@ -83,6 +90,8 @@ _PLAIN_FIELDS = tuple(
 )
 _ROW_COLUMNS = ("user_id", *_PLAIN_FIELDS, "dependencies", "identity_key", "user_agent")
 _plain_values = operator.attrgetter(*_PLAIN_FIELDS)
+
+
 # The most heartbeats one statement takes from the queue; a single batch always goes whole (the
 # API accepts at most 100, and 22 parameters a heartbeat stay far below SQLite's limit).
 _ROWS_PER_WRITE = 200
@@ -341,7 +350,7 @@ def _next_group(waiting: list[_Waiting]) -> list[_Waiting]:
 async def store_now(db: Database, user_id: int, heartbeats: list[Heartbeat]) -> int:
     """Write one batch at once, outside the request queue; how many of it were new.
 
-    For the importer, which writes its own batches one after another and needs the count: the
+    For an imported batch that holds placeholders (see bulk.py), which needs the count: the
     same statement as `store`, so the same identity, placeholders and gap upkeep.
     """
     writes = _WRITES.setdefault(db, _Writes())
@@ -363,17 +372,26 @@ async def _write_group(db: Database, writes: _Writes, group: list[_Waiting]) -> 
             )
     if not unique:
         return 0
-    agents = {heartbeat.user_agent for _, heartbeat in unique.values()} - {None}
-    new_agents = {agent for agent in agents if agent not in writes.user_agents}
-    if new_agents:
-        # A statement of its own, ahead of the heartbeats': should those then fail, the new
-        # rows are merely unused.
-        await db.write(_ADD_USER_AGENTS, (orjson.dumps(sorted(new_agents)).decode(),))
-    writes.remember_user_agents(agents)
+    await _add_user_agents(db, writes, (heartbeat.user_agent for _, heartbeat in unique.values()))
     inserted = await db.write(
         _insert_sql(len(unique)), _insert_parameters(int(time.time() * 1000), unique.values())
     )
     return len(inserted)
+
+
+async def add_user_agents(db: Database, agents: Iterable[str | None]) -> None:
+    """Store the user agents (heartbeats' `user_agent`) that are not stored yet."""
+    await _add_user_agents(db, _WRITES.setdefault(db, _Writes()), agents)
+
+
+async def _add_user_agents(db: Database, writes: _Writes, agents: Iterable[str | None]) -> None:
+    present = set(agents) - {None}
+    new_agents = {agent for agent in present if agent not in writes.user_agents}
+    if new_agents:
+        # A statement of its own, ahead of the heartbeats': should those then fail, the new
+        # rows are merely unused.
+        await db.write(_ADD_USER_AGENTS, (orjson.dumps(sorted(new_agents)).decode(),))
+    writes.remember_user_agents(present)
 
 
 async def stored_ids(db: Database, user_id: int, heartbeats: list[Heartbeat]) -> list[int | None]:
@@ -381,7 +399,7 @@ async def stored_ids(db: Database, user_id: int, heartbeats: list[Heartbeat]) ->
     batch = [
         {
             "identity_key": identity_key(heartbeat),
-            **{column: _identity_value(heartbeat, column) for column, _ in _IDENTITY},
+            **{column: _identity_value(heartbeat, column) for column in IDENTITY_COLUMNS},
         }
         for heartbeat in heartbeats
     ]

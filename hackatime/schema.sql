@@ -68,7 +68,8 @@ CREATE TABLE IF NOT EXISTS heartbeats (
 -- user's latest), and its predecessor now points at it. Offline queues replay old heartbeats,
 -- so a new row can land anywhere in a user's history. Reads rely on this: see durations.py.
 -- The first trigger only fires for a row landing before others: a live heartbeat is the latest
--- and keeps its NULL.
+-- and keeps its NULL. An import's batch sets every gap itself, with both triggers dropped inside
+-- its transaction and re-created from their stored text before it commits (hackatime/bulk.py).
 CREATE TRIGGER IF NOT EXISTS heartbeats_gap_of_new_row AFTER INSERT ON heartbeats
 WHEN EXISTS (
     SELECT 1 FROM heartbeats s

@@ -34,16 +34,9 @@ async def import_file(
     db: Database, account: Account, path: Path, *, batch_size: int = importer.BATCH_SIZE
 ) -> importer.ImportReport:
     report = importer.ImportReport()
-    with readers.open_dump(path) as dump:
-        await importer.import_heartbeats(
-            db,
-            account.user.id,
-            dump.heartbeats,
-            report,
-            now_ms=NOW_MS,
-            position=dump.position,
-            batch_size=batch_size,
-        )
+    await importer.import_file(
+        db, account.user.id, path, report, now_ms=NOW_MS, batch_size=batch_size
+    )
     return report
 
 
@@ -117,16 +110,8 @@ async def test_an_import_cut_short_goes_on_when_run_again(
     cut = tmp_path / "cut.json"
     cut.write_bytes(whole[: whole.index(f'"time":{T0 + 25 * 60}'.encode())])
     report = importer.ImportReport()
-    with pytest.raises(readers.DumpError), readers.open_dump(cut) as dump:
-        await importer.import_heartbeats(
-            db,
-            alice.user.id,
-            dump.heartbeats,
-            report,
-            now_ms=NOW_MS,
-            position=dump.position,
-            batch_size=10,
-        )
+    with pytest.raises(readers.DumpError, match="near byte"):
+        await importer.import_file(db, alice.user.id, cut, report, now_ms=NOW_MS, batch_size=10)
     # Everything read before the cut is stored, the last partial batch included.
     assert report.new == 25
     assert len(await stored_heartbeats(db, alice.user.id)) == 27
@@ -151,14 +136,13 @@ async def test_an_import_stopped_between_batches_keeps_what_it_stored(
 ) -> None:
     path = write(tmp_path / "d.json", wakatime_dump([("d", minutes(30))]))
     report = importer.ImportReport()
-    with pytest.raises(KeyboardInterrupt), readers.open_dump(path) as dump:
-        await importer.import_heartbeats(
+    with pytest.raises(KeyboardInterrupt):
+        await importer.import_file(
             db,
             alice.user.id,
-            dump.heartbeats,
+            path,
             report,
             now_ms=NOW_MS,
-            position=dump.position,
             progress=_StopAfterFirstBatch(),
             batch_size=8,
         )

@@ -1,31 +1,40 @@
 """Importing heartbeats from any reader: each checked by the API's rules (heartbeats.normalise)
-and stored by live ingest's statement (ingest.store_now: the same identity, so nothing is
-stored twice, and the same gap upkeep), with a report of what happened.
+and stored a batch at a time by bulk.store_rows (live ingest's identity, so nothing is stored
+twice, and the same stored gaps), with a report of what happened.
 
-Reading and checking run in a worker thread, one batch ahead of the database, so parsing and
-SQLite work overlap. Every batch is committed on its own: an import stopped anywhere keeps what
-it stored, and running it again skips those heartbeats as already there.
+Reading and checking run ahead of the database, so parsing and SQLite work overlap: a file in a
+process of its own (both are CPU work in Python, so a thread would share one core with the
+writer), a remote server's pages in a worker thread (they mostly wait on the network). Every
+batch is committed on its own: an import stopped anywhere keeps what it stored, and running it
+again skips those heartbeats as already there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import multiprocessing
+import signal
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hackatime import durations, ingest, summaries, timeranges
+from hackatime import bulk, durations, summaries, timeranges
 from hackatime.compare import compare_months, comparison_lines
 from hackatime.db import Database
 from hackatime.heartbeats import Heartbeat, RequestContext, normalise
+from hackatime.transfer import readers
 from hackatime.transfer.progress import Progress
 
-# Heartbeats per write: one statement, one transaction and one sync each (22 parameters a
-# heartbeat keeps it below SQLite's 32,766).
+# Heartbeats per write: one transaction and one sync each.
 BATCH_SIZE = 1000
+# Batches a file's reading process may have read before the importer takes them.
+_READ_AHEAD = 2
 
 
 @dataclass
@@ -45,7 +54,8 @@ class ImportReport:
 
 @dataclass
 class _Batch:
-    heartbeats: list[Heartbeat]
+    # Made rows where they are read (bulk.row): in the reading process, for a file.
+    rows: list[bulk.Row]
     rejected: list[list[str]]
     # Where the reader stood after this batch (bytes, days: the progress's unit).
     position: int
@@ -63,10 +73,10 @@ def _read_batch(
         for item in items:
             result = normalise(item, context)
             if isinstance(result, Heartbeat):
-                batch.heartbeats.append(result)
+                batch.rows.append(bulk.row(result))
             else:
                 batch.rejected.append(result)
-            if len(batch.heartbeats) + len(batch.rejected) >= size:
+            if len(batch.rows) + len(batch.rejected) >= size:
                 break
         else:
             batch.last = True
@@ -74,6 +84,11 @@ def _read_batch(
         batch.error, batch.last = error, True
     batch.position = position()
     return batch
+
+
+def _context(now_ms: int) -> RequestContext:
+    # Headers stand in for missing fields in the API; an import has none.
+    return RequestContext(user_agent=None, machine=None, now_ms=now_ms)
 
 
 async def import_heartbeats(
@@ -87,21 +102,51 @@ async def import_heartbeats(
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> None:
-    """Store every acceptable item of `items` for the user, counting into `report` as it goes
-    (so a caller still has the counts of an import that stopped). A reader's error is raised
-    once everything read before it is stored."""
-    # Headers stand in for missing fields in the API; a file has none.
-    context = RequestContext(user_agent=None, machine=None, now_ms=now_ms)
-    upcoming = asyncio.ensure_future(
-        asyncio.to_thread(_read_batch, items, context, position, batch_size)
+    """Store every acceptable item of `items` for the user, read in a worker thread, counting
+    into `report` as it goes (so a caller still has the counts of an import that stopped). A
+    reader's error is raised once everything read before it is stored."""
+    context = _context(now_ms)
+    await _import_batches(
+        db,
+        user_id,
+        lambda: asyncio.to_thread(_read_batch, items, context, position, batch_size),
+        report,
+        progress,
     )
+
+
+async def import_file(
+    db: Database,
+    user_id: int,
+    path: Path,
+    report: ImportReport,
+    *,
+    now_ms: int,
+    progress: Progress | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> None:
+    """import_heartbeats for a dump file (readers.open_dump), read and checked in a process of
+    its own; progress counts the file's bytes."""
+    reading = _ReadingProcess(path, now_ms, batch_size)
+    try:
+        await _import_batches(db, user_id, reading.next_batch, report, progress)
+    finally:
+        await asyncio.to_thread(reading.close)
+
+
+async def _import_batches(
+    db: Database,
+    user_id: int,
+    read_next: Callable[[], Awaitable[_Batch]],
+    report: ImportReport,
+    progress: Progress | None,
+) -> None:
+    upcoming = asyncio.ensure_future(read_next())
     try:
         while True:
             batch = await upcoming
             if not batch.last:
-                upcoming = asyncio.ensure_future(
-                    asyncio.to_thread(_read_batch, items, context, position, batch_size)
-                )
+                upcoming = asyncio.ensure_future(read_next())
             await _store(db, user_id, batch, report)
             if progress is not None:
                 progress.update(batch.position, report.read)
@@ -116,17 +161,78 @@ async def import_heartbeats(
             await asyncio.wait([upcoming])
 
 
+class _ReadingProcess:
+    """A process that reads and checks a dump's batches up to _READ_AHEAD ahead, each sent when
+    asked for, so that memory stays bounded however fast it reads."""
+
+    def __init__(self, path: Path, now_ms: int, batch_size: int) -> None:
+        # spawn: forking a process that runs threads (aiosqlite's) can deadlock the child.
+        context = multiprocessing.get_context("spawn")
+        self._conn, theirs = context.Pipe()
+        self._process = context.Process(
+            target=_read_file, args=(path, now_ms, batch_size, theirs), daemon=True
+        )
+        self._process.start()
+        theirs.close()
+        for _ in range(_READ_AHEAD):
+            self._conn.send(True)
+
+    async def next_batch(self) -> _Batch:
+        return await asyncio.to_thread(self._receive)
+
+    def _receive(self) -> _Batch:
+        try:
+            rows, rejected, position, error, last = self._conn.recv()
+        except EOFError:
+            raise readers.DumpError("the process reading the file ended early") from None
+        if not last:
+            # Broken: the reader has sent its last batch and gone (or died, which the next
+            # receive reports).
+            with contextlib.suppress(BrokenPipeError):
+                self._conn.send(True)
+        return _Batch(rows, rejected, position, error, last)
+
+    def close(self) -> None:
+        # The reader sees the pipe close and stops where it is.
+        self._conn.close()
+        self._process.join(timeout=10)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
+
+
+def _read_file(path: Path, now_ms: int, batch_size: int, conn: Connection) -> None:
+    """The reading process: a batch read for each request, until the file or the pipe ends."""
+    # Ctrl-C reaches the whole process group: the importer decides what stops, and closes the
+    # pipe when it does.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    context = _context(now_ms)
+    try:
+        with readers.open_dump(path) as dump:
+            while conn.recv():
+                batch = _read_batch(dump.heartbeats, context, dump.position, batch_size)
+                conn.send((batch.rows, batch.rejected, batch.position, batch.error, batch.last))
+                if batch.last:
+                    return
+    except readers.DumpError as error:
+        conn.send(([], [], 0, error, True))
+    except (EOFError, BrokenPipeError):
+        return
+    finally:
+        conn.close()
+
+
 async def _store(db: Database, user_id: int, batch: _Batch, report: ImportReport) -> None:
     for problems in batch.rejected:
         report.rejected += 1
         report.reasons.update(problems)
-    if not batch.heartbeats:
+    if not batch.rows:
         return
     # Already there: stored before, or repeated within what is imported.
-    new = await ingest.store_now(db, user_id, batch.heartbeats)
+    new = await bulk.store_rows(db, user_id, batch.rows)
     report.new += new
-    report.already_stored += len(batch.heartbeats) - new
-    times = [heartbeat.time_ms for heartbeat in batch.heartbeats]
+    report.already_stored += len(batch.rows) - new
+    times = list(map(bulk.row_time, batch.rows))
     report.first_ms = min(times) if report.first_ms is None else min(report.first_ms, *times)
     report.last_ms = max(times) if report.last_ms is None else max(report.last_ms, *times)
 
