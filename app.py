@@ -8,6 +8,7 @@ import getpass
 import os
 import re
 import socket
+import stat
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -120,16 +121,16 @@ def _listening_addresses() -> list[tuple[str, int]]:
     """
     found = []
     for name in os.listdir("/dev/fd"):
+        # Only sockets are duplicated: closing a copy of the database's descriptor would drop
+        # every POSIX lock this process holds on it, and another process could then delete the
+        # WAL the server still writes to.
         try:
+            if not stat.S_ISSOCK(os.fstat(int(name)).st_mode):
+                continue
             fd = os.dup(int(name))
         except OSError:
             continue  # the directory listing's own descriptor, closed by now
-        try:
-            sock = socket.socket(fileno=fd)
-        except OSError:
-            os.close(fd)  # not a socket
-            continue
-        with sock:
+        with socket.socket(fileno=fd) as sock:
             listening = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
             if listening and sock.family in (socket.AF_INET, socket.AF_INET6):
                 host, port = sock.getsockname()[:2]

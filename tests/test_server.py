@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -297,3 +298,36 @@ def test_the_real_server_allows_20_failed_authentications_a_minute_by_default(
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) >= 1
     assert valid.status_code == 200
+
+
+def test_a_command_that_writes_while_serving_takes_nothing_from_the_server(db_path: Path) -> None:
+    """The server keeps its lock on the database: a command's close cannot fold and delete the
+    WAL under it, so what it acknowledges survives a kill and what the command wrote is seen."""
+    with (
+        running_server(db_path, env={"LOGNAME": "pi"}) as server,
+        httpx.Client(base_url=server.base_url, timeout=10) as http,
+    ):
+        key = banner_key(server, "pi")
+        goal = [sys.executable, "-m", "hackatime.cli", "goal", "add", "--db", str(db_path)]
+        added = subprocess.run(
+            [*goal, "--user", "pi", "--title", "t", "--seconds", "60", "--period", "day"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert added.returncode == 0, added.stderr
+        assert Path(f"{db_path}-wal").exists()
+        start = time.time() - 600
+        posted = http.post(
+            f"{API}/users/current/heartbeats.bulk", json=five_heartbeats(start), headers=basic(key)
+        )
+        goals = [
+            http.get(f"{API}/users/current/goals", headers=basic(key)).json()["total"]
+            for _ in range(4)
+        ]
+        server.stop(signal.SIGKILL)
+
+    assert posted.status_code == 201
+    assert goals == [1, 1, 1, 1]
+    with closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("SELECT count(*) FROM heartbeats").fetchone() == (5,)
