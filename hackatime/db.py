@@ -17,7 +17,6 @@ from hackatime import dbcheck
 Params = Sequence[Any] | Mapping[str, Any]
 
 
-
 async def _prepare(conn: aiosqlite.Connection, *, writer: bool) -> None:
     conn.row_factory = sqlite3.Row
     await conn.execute(f"PRAGMA busy_timeout = {dbcheck.BUSY_TIMEOUT_MS}")
