@@ -1,0 +1,49 @@
+"""The `hackatime` command: serve, back up, migrate, and manage users, goals, projects and
+heartbeat files. Thin over the domain modules; each family of commands is a module here."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+
+from hackatime import __version__
+from hackatime.cli import accounts, projects, server, transfer
+from hackatime.config import ConfigError, load_settings
+
+# Each adds one command, its options and what runs it, in the order `hackatime --help` lists them.
+_COMMANDS = (
+    server.add_serve,
+    accounts.add_user,
+    server.add_backup,
+    server.add_migrate,
+    accounts.add_goal,
+    projects.add_project,
+    transfer.add_import,
+    transfer.add_export,
+    transfer.add_compare,
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help="SQLite database file (env HACKATIME_DB)")
+
+    parser = argparse.ArgumentParser(
+        prog="hackatime", description="Self-hosted WakaTime-compatible time tracker."
+    )
+    parser.add_argument("--version", action="version", version=f"hackatime {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for add_command in _COMMANDS:
+        add_command(commands, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(os.environ, db_path=args.db)
+    except ConfigError as error:
+        parser.error(str(error))
+    return args.run(parser, settings, args)
