@@ -27,6 +27,7 @@ _WRITERS = (
     "PRAGMA synchronous = FULL",
 )
 
+
 async def _prepare(conn: aiosqlite.Connection, *, writer: bool) -> None:
     conn.row_factory = sqlite3.Row
     for pragma in _EVERY_CONNECTION:
