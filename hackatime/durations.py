@@ -201,6 +201,9 @@ async def _breakdowns_split_by_split(
     splits: list[dict[str, list[tuple[str, int]]]] = [{} for _ in buckets]
     for name in dimensions:
         column = f"coalesce(h.{DIMENSIONS[name]}, '{UNKNOWN}')"
+        if name == "projects":
+            # Ranked by the names shown: merged projects are one, whatever they were stored as.
+            column = aliases.shown_sql(column)
         sql, params = _largest_query(user_id, buckets, column, timeout_ms, filters)
         for index, ranked in enumerate(await _ranked_per_bucket(db, sql, params, len(buckets))):
             splits[index][name] = ranked

@@ -221,7 +221,8 @@ async def rotate_key(db: Database, username: str) -> str:
     return key
 
 
-# What deleting a user takes with it (the foreign keys cascade): heartbeats and goals.
+# What deleting a user takes with it, as counted before asking (the foreign keys cascade to
+# these and to the user's dashboard sessions and project aliases).
 COUNT_OWNED_ROWS = (
     "SELECT (SELECT count(*) FROM heartbeats WHERE user_id = :id),"
     " (SELECT count(*) FROM goals WHERE user_id = :id)"
@@ -236,7 +237,8 @@ async def owned_rows(db: Database, user: User) -> tuple[int, int]:
 
 
 async def delete_user(db: Database, username: str) -> None:
-    """Delete the user with every heartbeat and goal of theirs, in one statement."""
+    """Delete the user with everything of theirs (heartbeats, goals, sessions, aliases), in one
+    statement."""
     if not await _write(db, "DELETE FROM users WHERE username = ? RETURNING id", (username,)):
         raise UserError(f"no user named {username!r}")
 

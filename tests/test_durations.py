@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hackatime import durations, ingest, timeranges, users
+from hackatime import aliases, durations, ingest, timeranges, users
 from hackatime.config import load_settings
 from hackatime.db import Database
 from hackatime.durations import Bucket
@@ -741,3 +741,11 @@ async def test_too_many_groups_are_asked_split_by_split_with_the_same_answer(
     assert [part.total_ms for part in largest_only] == [90_000, 50_000]
     assert largest_only[0].splits["projects"] == [("A", 60_000)]
     assert largest_only[1].splits["projects"] == [("C", 30_000)]
+
+    # Merged projects are one in either path: B shown as A ranks first with both their time.
+    await aliases.rename(db, alice.user.id, "B", "A")
+    monkeypatch.setattr(durations, "SPLIT_LIMIT", 100)
+    merged_by_split = await both()
+    monkeypatch.setattr(durations, "MAX_GROUP_ROWS", 5000)
+    assert merged_by_split == await both()
+    assert merged_by_split[0].splits["projects"] == [("A", 90_000)]

@@ -66,6 +66,9 @@ async def test_counts_requests_heartbeats_size_and_users(
         "/api/hackatime/v1/users/ada/heartbeats", json={"entity": ""}, headers=auth
     )
     missing = await http.get("/no/such/page")
+    # Made-up methods share one label: a scanner cannot grow the label set.
+    for made_up in ("BREW", "PROPFIND", "X-SCAN"):
+        await http.request(made_up, "/no/such/page")
     assert (bulk.status_code, single.status_code, missing.status_code) == (201, 400, 404)
 
     response = await http.get("/metrics")
@@ -84,6 +87,7 @@ async def test_counts_requests_heartbeats_size_and_users(
         (("method", "POST"), ("route", BULK), ("status", "201")): 1,
         (("method", "POST"), ("route", SINGLE), ("status", "400")): 1,
         (("method", "GET"), ("route", metrics.UNMATCHED), ("status", "404")): 1,
+        (("method", "other"), ("route", metrics.UNMATCHED), ("status", "404")): 3,
     }
     assert found[("hackatime_request_duration_seconds_count", (("route", BULK),))] == 1
     assert (

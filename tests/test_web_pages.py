@@ -3,17 +3,21 @@ signing in and out, forms from other sites, and the numbers beside the API's."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from html import unescape
+from pathlib import Path
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
+from app import create_app
 from hackatime import goals, users
+from hackatime.config import Settings
 from hackatime.db import Database
 from hackatime.ratelimit import FailureLimiter
 from hackatime.web import sessions
@@ -367,6 +371,25 @@ async def test_hidden_profiles_are_not_found(
     assert (await client.get("/@nobody")).status_code == 404
 
 
+@pytest.mark.parametrize(
+    "viewer", [pytest.param("alice", id="self"), pytest.param("root", id="admin")]
+)
+async def test_a_private_profile_is_seen_by_its_owner_and_admins(
+    client: httpx.AsyncClient,
+    db: Database,
+    alice: Account,
+    admin: Account,
+    alice_codes: None,
+    viewer: str,
+) -> None:
+    """The API's rule (users.may_view_stats): self and admins always see it."""
+    await users.update_user(db, "alice", is_public=False)
+    await sign_in(client, alice.key if viewer == "alice" else admin.key)
+    response = await client.get("/@alice")
+    assert response.status_code == 200
+    assert "Python" in response.text
+
+
 async def test_the_json_api_keeps_json_errors(client: httpx.AsyncClient) -> None:
     missing = await client.get("/api/v1/nothing")
     assert missing.status_code == 404
@@ -416,3 +439,27 @@ async def test_a_sign_in_posted_from_another_site_is_refused(
     )
     assert response.status_code == 403
     assert sessions.COOKIE not in client.cookies
+
+
+async def test_a_sign_in_form_that_stops_arriving_is_refused_in_time(tmp_path: Path) -> None:
+    """A slow client may not hold a form request open, as it may not hold an API request."""
+    settings = Settings(
+        db_path=tmp_path / "hackatime.db", create_first_user=False, request_timeout_seconds=1
+    )
+    application = create_app(settings)
+
+    async def stalled() -> AsyncIterator[bytes]:
+        yield b"key="
+        await asyncio.sleep(5)
+        yield b"x"
+
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            response = await http.post(
+                "/signin",
+                content=stalled(),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+    assert response.status_code == 408
+    assert response.json() == {"error": "Body not received within 1 seconds"}

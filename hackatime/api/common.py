@@ -112,9 +112,10 @@ async def read_json(request: Request) -> Any:
     return data
 
 
-async def read_body(request: Request) -> bytes:
-    """The raw body, refused past max_body_bytes before more than that is read."""
-    limit = settings(request).max_body_bytes
+async def read_body(request: Request, limit: int | None = None) -> bytes:
+    """The raw body, refused past `limit` (default max_body_bytes) before more than that is
+    read, and with 408 when it stops arriving."""
+    limit = settings(request).max_body_bytes if limit is None else limit
     declared = request.headers.get("content-length", "")
     if (integer_id(declared) or 0) > limit:
         raise PayloadTooLarge(f"Body larger than {limit} bytes")

@@ -1,5 +1,6 @@
 """The dashboard's pages: each endpoint finds the signed-in user, asks reports.py for its numbers
-and renders a template. Pages answer HTML, errors included; the JSON API is untouched."""
+and renders a template. A page that is not found or refused answers HTML too; paths that no
+route knows, and failures of the server itself, get the API's JSON error."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from hackatime import timeranges, users
-from hackatime.api.common import count_auth_failure, database, now_ms, settings
-from hackatime.errors import TooManyRequests
+from hackatime.api.common import count_auth_failure, database, now_ms, read_body, settings
+from hackatime.errors import PayloadTooLarge, TooManyRequests
 from hackatime.web import ranges, reports, sessions, terminal
 
 _HERE = Path(__file__).parent
@@ -84,11 +85,10 @@ def _forbidden(request: Request, session: _Session | None) -> Response:
 
 async def _form(request: Request) -> dict[str, str] | None:
     """A urlencoded form's fields; None when it is too large to be one of ours."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_FORM_BYTES:
-            return None
+    try:
+        body = await read_body(request, MAX_FORM_BYTES)
+    except PayloadTooLarge:
+        return None
     return dict(parse_qsl(body.decode("utf-8", errors="replace")))
 
 
@@ -259,7 +259,8 @@ async def public_profile(request: Request) -> Response:
     session = await _session(request)
     db = database(request)
     target = await users.get_user_by_name(db, request.path_params["username"])
-    if target is None or not users.is_listed(target):
+    viewer = session.user if session else None
+    if target is None or not users.may_view_stats(viewer, target):
         return _not_found(request, session)
     tz = _zone(request, target)
     chosen = _range(request, tz, "last_7_days")
