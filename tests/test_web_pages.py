@@ -204,6 +204,17 @@ async def test_a_project_page_shows_the_projects_numbers(
     assert (await client.get("/projects/never")).status_code == 404
 
 
+async def test_range_links_of_a_project_keep_its_name(
+    client: httpx.AsyncClient, db: Database, alice: Account
+) -> None:
+    await store_beats(db, alice, [beat(now_ms() - 60_000, "c#?%")])
+    await sign_in(client, alice.key)
+    page = await client.get("/projects/c%23%3F%25")
+    assert page.status_code == 200
+    assert 'href="/projects/c%23%3F%25?range=all_time"' in page.text
+    assert 'action="/projects/c%23%3F%25"' in page.text
+
+
 async def test_another_users_project_is_not_found(
     client: httpx.AsyncClient, bob: Account, alice_codes: None
 ) -> None:

@@ -8,7 +8,7 @@ import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -105,7 +105,8 @@ def _range(request: Request, tz: ZoneInfo, default: str) -> ranges.ChosenRange:
 
 
 def _range_context(request: Request, chosen: ranges.ChosenRange) -> dict[str, Any]:
-    return {"chosen": chosen, "ranges": ranges.RANGES, "path": request.url.path}
+    # The scope's path is decoded: a project named "a#b" needs its "#" encoded again in links.
+    return {"chosen": chosen, "ranges": ranges.RANGES, "path": quote(request.scope["path"])}
 
 
 async def overview(request: Request) -> Response:
