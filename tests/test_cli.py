@@ -298,7 +298,11 @@ def test_list_of_a_database_without_users(
 ) -> None:
     sqlite3.connect(db_path).close()
 
-    assert cli(capsys, "user", "list", "--db", str(db_path)) == Run(0, "", "")
+    # Listing only reads: the empty file is not given a schema under a server that may own it.
+    assert cli(capsys, "user", "list", "--db", str(db_path)) == Run(
+        1, "", f"hackatime: error: {db_path} is empty: there are no users yet\n"
+    )
+    assert db_path.stat().st_size == 0
 
 
 # user key

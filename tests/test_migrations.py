@@ -339,3 +339,33 @@ def test_a_new_database_another_process_made_first_is_left_alone(
     finally:
         ours.close()
         theirs.close()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["user", "list"], id="user-list"),
+        pytest.param(["goal", "list"], id="goal-list"),
+        pytest.param(["project", "aliases"], id="project-aliases"),
+        pytest.param(["export", "--user", "ada"], id="export"),
+        pytest.param(["compare", "--user", "ada"], id="compare"),
+    ],
+)
+def test_a_command_that_only_reads_leaves_an_old_database_to_migrate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """After an upgrade of hackatime the old server may still be running: a listing must not
+    migrate the database under it."""
+    path = tmp_path / "hackatime.db"
+    fill_v1(path)
+    before = path.read_bytes()
+
+    status = main([*command, "--db", str(path)])
+
+    assert status == 1
+    assert capsys.readouterr().err == (
+        f"hackatime: error: {path} is at schema version 1, this hackatime needs"
+        f" {migrations.latest_version()}: run `hackatime migrate` (or restart the server) first\n"
+    )
+    assert path.read_bytes() == before
+    assert sorted(item.name for item in tmp_path.iterdir()) == ["hackatime.db"]

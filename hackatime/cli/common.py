@@ -12,7 +12,7 @@ from typing import TypeAlias
 from hackatime import users
 from hackatime.config import Settings
 from hackatime.db import Database
-from hackatime.dbcheck import OutOfDate, UnusableDatabase
+from hackatime.dbcheck import UnusableDatabase
 
 # What add_subparsers returns: each command module adds its own parsers to it.
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -34,13 +34,10 @@ def require_database(parser: argparse.ArgumentParser, settings: Settings) -> Non
 async def _with_db(
     settings: Settings, action: Callable[[Database], Awaitable[int]], *, writable: bool
 ) -> int:
+    # Read-only, an empty or older database is refused (OutOfDate) rather than upgraded: the
+    # migration is a write that a still-running older server must not find under it.
     db = Database(settings.db_path, read_connections=1, writable=writable)
-    try:
-        await db.open()
-    except OutOfDate:
-        # An empty or older database is brought up to date first: a write, the first time only.
-        db = Database(settings.db_path, read_connections=1)
-        await db.open()
+    await db.open()
     try:
         return await action(db)
     finally:
