@@ -37,7 +37,7 @@ class UnusableDatabase(Exception):
 
 
 class OutOfDate(UnusableDatabase):
-    """The database is empty or needs migrations: it can be used, once written to."""
+    """The database is empty or needs migrations: a command that only reads leaves it so."""
 
 
 def sqlite_problem(error: sqlite3.Error) -> str:
@@ -114,7 +114,7 @@ def check_for_reading(path: Path, *, up_to_date: bool = True) -> None:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            empty = migrations.schema_version(conn) == 0
+            version = migrations.schema_version(conn)
             todo = migrations.pending(conn)
             # Reads every table's definition: a damaged or truncated file fails here.
             conn.execute("SELECT count(*) FROM sqlite_master WHERE sql IS NOT NULL").fetchone()
@@ -122,5 +122,12 @@ def check_for_reading(path: Path, *, up_to_date: bool = True) -> None:
             conn.close()
     except (sqlite3.Error, migrations.SchemaError, OSError) as error:
         raise unusable(path, error) from None
-    if up_to_date and (empty or todo):
-        raise OutOfDate(f"{path} is not at schema version {migrations.latest_version()}")
+    if not up_to_date:
+        return
+    if version == 0:
+        raise OutOfDate(f"{path} is empty: there are no users yet")
+    if todo:
+        raise OutOfDate(
+            f"{path} is at schema version {version}, this hackatime needs"
+            f" {migrations.latest_version()}: run `hackatime migrate` (or restart the server) first"
+        )

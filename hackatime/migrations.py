@@ -99,31 +99,46 @@ def pending(conn: sqlite3.Connection) -> list[Migration]:
 def upgrade(conn: sqlite3.Connection) -> list[Migration]:
     """Create the schema in an empty database, or apply the migrations it still needs.
 
-    The connection must be in autocommit mode (isolation_level=None). Returns what was applied.
+    The connection must be in autocommit mode (isolation_level=None). Returns what was applied:
+    a migration another process applied first (a server starting during `hackatime migrate`)
+    is skipped, not run twice.
     """
     version = schema_version(conn)
     if version == 0:
-        _run_in_transaction(conn, current_schema(), latest_version())
+        _run_in_transaction(conn, current_schema(), expected=0, version=latest_version())
         return []
     todo = pending(conn)
     if not todo and not conn.execute("PRAGMA user_version").fetchone()[0]:
         # A database from before versions were recorded that needs nothing else: record it.
-        _run_in_transaction(conn, "", version)
+        _run_in_transaction(conn, "", expected=version, version=version)
     applied = []
     for migration in todo:
         try:
-            _run_in_transaction(conn, migration.sql, migration.version)
+            ran = _run_in_transaction(
+                conn, migration.sql, expected=version, version=migration.version
+            )
         except sqlite3.Error as error:
             raise SchemaError(f"migration {migration.name} failed: {error}") from error
-        applied.append(migration)
+        if ran:
+            applied.append(migration)
+        version = migration.version
     return applied
 
 
-def _run_in_transaction(conn: sqlite3.Connection, sql: str, version: int) -> None:
+def _run_in_transaction(conn: sqlite3.Connection, sql: str, *, expected: int, version: int) -> bool:
+    """Run `sql` and set the version to `version`, if the database still stands at `expected`
+    once the write lock is held; False (nothing done) when another process moved it first."""
     # user_version lives in the database header, which is written inside the transaction: the
-    # schema change and its version number commit together or not at all.
+    # schema change and its version number commit together or not at all. executescript would
+    # commit the open transaction before running anything, so the statements go one by one.
+    conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\n;PRAGMA user_version = {int(version)};")
+        if schema_version(conn) != expected:
+            conn.execute("ROLLBACK")
+            return False
+        for statement in _statements(sql):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {int(version)}")
         problems = conn.execute("PRAGMA foreign_key_check").fetchall()
         if problems:
             raise sqlite3.IntegrityError(f"{len(problems)} rows break a foreign key")
@@ -132,6 +147,22 @@ def _run_in_transaction(conn: sqlite3.Connection, sql: str, version: int) -> Non
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    return True
+
+
+def _statements(sql: str) -> list[str]:
+    """`sql` cut into single statements; complete_statement keeps a trigger's body (with its
+    own semicolons) and a quoted semicolon inside the statement they belong to."""
+    statements = []
+    pending_text = ""
+    for piece in sql.split(";"):
+        pending_text += piece + ";"
+        if sqlite3.complete_statement(pending_text):
+            statements.append(pending_text)
+            pending_text = ""
+    if pending_text:
+        statements.append(pending_text)
+    return statements
 
 
 @dataclass(frozen=True)

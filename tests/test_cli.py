@@ -298,7 +298,11 @@ def test_list_of_a_database_without_users(
 ) -> None:
     sqlite3.connect(db_path).close()
 
-    assert cli(capsys, "user", "list", "--db", str(db_path)) == Run(0, "", "")
+    # Listing only reads: the empty file is not given a schema under a server that may own it.
+    assert cli(capsys, "user", "list", "--db", str(db_path)) == Run(
+        1, "", f"hackatime: error: {db_path} is empty: there are no users yet\n"
+    )
+    assert db_path.stat().st_size == 0
 
 
 # user key
@@ -653,3 +657,52 @@ def test_goal_list_says_when_there_are_none(
     assert everyone.out.splitlines()[0] == "No goals yet."
     assert alice.out.splitlines()[0] == "No goals for 'alice' yet."
     assert "hackatime goal add" in alice.out
+
+
+# The command as `python -m hackatime.cli` runs it, with another connection taking the write lock
+# just after the command has opened the database: a server's long write at the wrong moment.
+LOCKED_AFTER_OPENING = """
+import sqlite3
+import sys
+
+from hackatime import dbcheck
+from hackatime.cli import main
+
+prepare_for_writing = dbcheck.prepare_for_writing
+holders = []
+
+
+def prepare_then_lock(path, now):
+    prepared = prepare_for_writing(path, now)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    holders.append(holder)
+    return prepared
+
+
+dbcheck.prepare_for_writing = prepare_then_lock
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_write_that_stays_locked_ends_in_one_line(
+    keys: dict[str, str], db_path: Path, tmp_path: Path
+) -> None:
+    script = tmp_path / "locked_after_opening.py"
+    script.write_text(LOCKED_AFTER_OPENING)
+    goal_add = ["goal", "add", "--db", str(db_path), "--user", "alice", "--title", "T"]
+    done = subprocess.run(
+        [sys.executable, str(script), *goal_add, "--seconds", "3600", "--period", "day"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        f"hackatime: error: {db_path} is locked by another program (still busy after 5 s):"
+        " stop it or let it finish, then start again\n"
+    )
+    with closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("SELECT count(*) FROM goals").fetchone() == (0,)

@@ -283,3 +283,89 @@ def test_opening_an_old_database_backs_it_up_first(tmp_path: Path) -> None:
     assert upgraded.applied == migrations.all_migrations()
     with contextlib.closing(sqlite3.connect(upgraded.backup)) as old:
         assert migrations.schema_version(old) == 1
+
+
+def test_migrations_another_process_applied_first_are_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server starting while `hackatime migrate` runs: both read the same pending list, the
+    other one applies it first, and ours must neither run 0002 again nor fail on 0005."""
+    path = tmp_path / "hackatime.db"
+    fill_v1(path)
+    ours = sqlite3.connect(path, isolation_level=None)
+    theirs = sqlite3.connect(path, isolation_level=None)
+    read_pending = migrations.pending
+
+    def pending_then_the_other_process_upgrades(conn: sqlite3.Connection) -> list[object]:
+        todo = read_pending(conn)
+        monkeypatch.setattr(migrations, "pending", read_pending)
+        assert migrations.upgrade(theirs) == migrations.all_migrations()
+        return todo
+
+    monkeypatch.setattr(migrations, "pending", pending_then_the_other_process_upgrades)
+    try:
+        assert migrations.upgrade(ours) == []
+        goal_ids = "SELECT id FROM goals ORDER BY rowid"
+        assert ours.execute(goal_ids).fetchall() == theirs.execute(goal_ids).fetchall()
+        assert ours.execute("PRAGMA user_version").fetchone()[0] == migrations.latest_version()
+    finally:
+        ours.close()
+        theirs.close()
+
+
+def test_a_new_database_another_process_made_first_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ours finds the file empty; before it writes, a newer hackatime makes its schema there.
+    Ours must not write its own schema version over the newer one."""
+    path = tmp_path / "hackatime.db"
+    newer = migrations.latest_version() + 1
+    ours = sqlite3.connect(path, isolation_level=None)
+    theirs = sqlite3.connect(path, isolation_level=None)
+    read_version = migrations.schema_version
+
+    def empty_then_the_other_process_makes_it(conn: sqlite3.Connection) -> int:
+        version = read_version(conn)
+        monkeypatch.setattr(migrations, "schema_version", read_version)
+        migrations.upgrade(theirs)
+        theirs.execute(f"PRAGMA user_version = {newer}")
+        return version
+
+    monkeypatch.setattr(migrations, "schema_version", empty_then_the_other_process_makes_it)
+    try:
+        assert migrations.upgrade(ours) == []
+        assert ours.execute("PRAGMA user_version").fetchone()[0] == newer
+        assert not ours.in_transaction
+    finally:
+        ours.close()
+        theirs.close()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["user", "list"], id="user-list"),
+        pytest.param(["goal", "list"], id="goal-list"),
+        pytest.param(["project", "aliases"], id="project-aliases"),
+        pytest.param(["export", "--user", "ada"], id="export"),
+        pytest.param(["compare", "--user", "ada"], id="compare"),
+    ],
+)
+def test_a_command_that_only_reads_leaves_an_old_database_to_migrate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """After an upgrade of hackatime the old server may still be running: a listing must not
+    migrate the database under it."""
+    path = tmp_path / "hackatime.db"
+    fill_v1(path)
+    before = path.read_bytes()
+
+    status = main([*command, "--db", str(path)])
+
+    assert status == 1
+    assert capsys.readouterr().err == (
+        f"hackatime: error: {path} is at schema version 1, this hackatime needs"
+        f" {migrations.latest_version()}: run `hackatime migrate` (or restart the server) first\n"
+    )
+    assert path.read_bytes() == before
+    assert sorted(item.name for item in tmp_path.iterdir()) == ["hackatime.db"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeAlias
@@ -12,7 +13,7 @@ from typing import TypeAlias
 from hackatime import users
 from hackatime.config import Settings
 from hackatime.db import Database
-from hackatime.dbcheck import OutOfDate, UnusableDatabase
+from hackatime.dbcheck import UnusableDatabase, sqlite_problem
 
 # What add_subparsers returns: each command module adds its own parsers to it.
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -34,13 +35,10 @@ def require_database(parser: argparse.ArgumentParser, settings: Settings) -> Non
 async def _with_db(
     settings: Settings, action: Callable[[Database], Awaitable[int]], *, writable: bool
 ) -> int:
+    # Read-only, an empty or older database is refused (OutOfDate) rather than upgraded: the
+    # migration is a write that a still-running older server must not find under it.
     db = Database(settings.db_path, read_connections=1, writable=writable)
-    try:
-        await db.open()
-    except OutOfDate:
-        # An empty or older database is brought up to date first: a write, the first time only.
-        db = Database(settings.db_path, read_connections=1)
-        await db.open()
+    await db.open()
     try:
         return await action(db)
     finally:
@@ -54,6 +52,9 @@ def run_on_database(
         return asyncio.run(_with_db(settings, action, writable=writable))
     except UnusableDatabase as error:
         return fail(error)
+    except sqlite3.Error as error:
+        # SQLITE_BUSY once the busy timeout has passed while a server writes, a full disk…
+        return fail(f"{settings.db_path} {sqlite_problem(error)}")
 
 
 def run_action(
