@@ -1,5 +1,6 @@
 """Reading a user's stored heartbeats: pages in (time, id) order, the latest one, the span of
-their history, and the projects they touched. Projects come as the user sees them (aliases.py)."""
+their history, and the projects they touched. Projects come as the user sees them (aliases.py),
+except in a page of stored names (the export, a backup of what is stored)."""
 
 from __future__ import annotations
 
@@ -12,23 +13,32 @@ from hackatime.aliases import shown_sql, stored_names_sql
 from hackatime.db import Database, integer_id
 from hackatime.durations import UNKNOWN
 
-_COLUMNS = (
-    f"h.id, h.time_ms, h.entity, h.type, h.category, {shown_sql('h.project')} AS project,"
-    " h.branch, h.language, h.editor, h.operating_system, h.machine, h.is_write, h.lineno,"
-    " h.cursorpos, h.lines, h.dependencies, h.line_additions, h.line_deletions,"
-    " h.project_root_count, h.ai_line_changes, h.human_line_changes, ua.value AS user_agent,"
-    " h.created_at_ms"
-)
+
+def _columns(project_sql: str) -> str:
+    """The columns of a heartbeat read whole, its project given by `project_sql`."""
+    return (
+        f"h.id, h.time_ms, h.entity, h.type, h.category, {project_sql} AS project,"
+        " h.branch, h.language, h.editor, h.operating_system, h.machine, h.is_write, h.lineno,"
+        " h.cursorpos, h.lines, h.dependencies, h.line_additions, h.line_deletions,"
+        " h.project_root_count, h.ai_line_changes, h.human_line_changes, ua.value AS user_agent,"
+        " h.created_at_ms"
+    )
+
+
+_COLUMNS = _columns(shown_sql("h.project"))
+_STORED_COLUMNS = _columns("h.project")
 _FROM = "heartbeats h LEFT JOIN user_agents ua ON ua.id = h.user_agent_id"
 
 # Pages walk (time_ms, id) order, so heartbeats sharing a timestamp are neither lost nor repeated.
-_PAGE = f"""
-SELECT {_COLUMNS} FROM {_FROM}
+_PAGE_OF = """
+SELECT {columns} FROM {from_}
 WHERE h.user_id = :user_id AND h.time_ms >= max(:start_ms, :after_time) AND h.time_ms < :end_ms
   AND (h.time_ms > :after_time OR h.id > :after_id)
 ORDER BY h.time_ms, h.id
 LIMIT :limit
 """
+_PAGE = _PAGE_OF.format(columns=_COLUMNS, from_=_FROM)
+_STORED_PAGE = _PAGE_OF.format(columns=_STORED_COLUMNS, from_=_FROM)
 
 # The same walk as _PAGE, each row with about how many bytes its JSON takes, so that a page can
 # stop before it grows past a size: fields hold up to a few hundred kilobytes (500 dependencies
@@ -86,11 +96,15 @@ async def page(
     end_ms: int,
     after: Cursor | None = None,
     limit: int | None = None,
+    *,
+    stored_names: bool = False,
 ) -> list[dict[str, Any]]:
-    """Heartbeats of [start_ms, end_ms) in (time, id) order, after `after`, `limit` at most."""
+    """Heartbeats of [start_ms, end_ms) in (time, id) order, after `after`, `limit` at most;
+    projects as shown, or as stored with `stored_names` (aliases not applied)."""
     # SQLite reads a negative LIMIT as none.
     params = _walk(user_id, start_ms, end_ms, after, -1 if limit is None else limit)
-    return [dict(row) for row in await db.fetch_all(_PAGE, params)]
+    query = _STORED_PAGE if stored_names else _PAGE
+    return [dict(row) for row in await db.fetch_all(query, params)]
 
 
 def _walk(

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import httpx
 
+from hackatime import aliases
 from hackatime.db import Database
+from hackatime.transfer import importer
 from tests.conftest import Account
-from tests.helpers import beat, set_zone, store_beats
+from tests.helpers import beat, set_zone, store_beats, stored_heartbeats
 
 EXPORT = "/api/v1/users/current/export"
 # 2024-03-01T23:30:00Z
@@ -80,3 +83,26 @@ async def test_bad_format_and_no_key_are_json_errors(
 async def test_only_your_own(client: httpx.AsyncClient, alice: Account, bob: Account) -> None:
     response = await client.get("/api/v1/users/bob/export", headers=alice.bearer)
     assert response.status_code == 403
+
+
+async def test_the_export_has_the_stored_project_names_and_imports_back_as_is(
+    client: httpx.AsyncClient, db: Database, alice: Account, bob: Account, tmp_path: Path
+) -> None:
+    await _history(db, alice, bob)
+    await aliases.rename(db, alice.user.id, "web", "site")
+    stored = await stored_heartbeats(db, alice.user.id)
+    response = await client.get(EXPORT, headers=alice.bearer)
+    days = response.json()["days"]
+    assert [b["project"] for day in days for b in day["heartbeats"]] == ["app", "web", "app"]
+    csv_rows = await client.get(EXPORT, params={"format": "csv"}, headers=alice.bearer)
+    assert [row["project"] for row in csv.DictReader(io.StringIO(csv_rows.text))] == [
+        "app",
+        "web",
+        "app",
+    ]
+    path = tmp_path / "export.json"
+    path.write_bytes(response.content)
+    report = importer.ImportReport()
+    await importer.import_file(db, alice.user.id, path, report, now_ms=LATE + 86_400_000)
+    assert (report.new, report.already_stored, report.rejected) == (0, 3, 0)
+    assert await stored_heartbeats(db, alice.user.id) == stored

@@ -16,14 +16,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hackatime import durations, ingest, users
+from hackatime import aliases, durations, ingest, users
 from hackatime.db import Database
 from hackatime.heartbeats import RequestContext, normalise
 from hackatime.timeranges import zone
 from hackatime.transfer import importer, readers, writers
 from hackatime.transfer.progress import progress_for
 from tests.conftest import Account
-from tests.helpers import stored_heartbeats
+from tests.helpers import beat, store_beats, stored_heartbeats
 from tests.test_transfer_readers import VIM, dump_beat, wakatime_dump, write
 
 NOW_MS = 1_800_000_000_000
@@ -121,6 +121,53 @@ async def test_an_import_cut_short_goes_on_when_run_again(
     assert (rest.new, rest.already_stored) == (15, 25)
     assert len(await stored_heartbeats(db, alice.user.id)) == 42
     await assert_gaps_right(db, alice)
+
+
+async def _export_to(db: Database, account: Account, path: Path) -> Path:
+    span = await writers.history_span(db, account.user.id)
+    with path.open("wb") as output:
+        async for chunk in writers.export_chunks(
+            db, account.user, start_ms=span[0], end_ms=span[1], tz=zone("UTC"), file_format="json"
+        ):
+            output.write(chunk)
+    return path
+
+
+async def _aliased_history(db: Database, account: Account) -> None:
+    """Heartbeats stored as "app", "APP" and "web", shown as "app" and "site"."""
+    beats = [
+        beat(T0 * 1000 + minute * 60_000, name) for minute, name in enumerate(["app", "APP", "web"])
+    ]
+    await store_beats(db, account, beats)
+    await aliases.merge(db, account.user.id, "app", ["APP"])
+    await aliases.rename(db, account.user.id, "web", "site")
+
+
+async def test_an_export_imported_back_with_aliases_set_stores_nothing_twice(
+    db: Database, alice: Account, tmp_path: Path
+) -> None:
+    await _aliased_history(db, alice)
+    stored = await stored_heartbeats(db, alice.user.id)
+    report = await import_file(db, alice, await _export_to(db, alice, tmp_path / "e.json"))
+    assert (report.new, report.already_stored, report.rejected) == (0, 3, 0)
+    assert await stored_heartbeats(db, alice.user.id) == stored
+
+
+async def test_an_export_imported_into_an_empty_database_keeps_the_stored_names(
+    db: Database, alice: Account, tmp_path: Path
+) -> None:
+    await _aliased_history(db, alice)
+    path = await _export_to(db, alice, tmp_path / "e.json")
+    target = Database(tmp_path / "empty.db")
+    await target.open()
+    try:
+        newcomer, key = await users.create_user(target, "alice", timezone="UTC")
+        report = await import_file(target, Account(newcomer, key), path)
+        assert report.new == 3
+        rows = await stored_heartbeats(target, newcomer.id)
+        assert [row["project"] for row in rows] == ["app", "APP", "web"]
+    finally:
+        await target.close()
 
 
 class _StopAfterFirstBatch:

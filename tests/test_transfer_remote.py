@@ -27,14 +27,19 @@ Answer = tuple[int, dict[str, str], bytes]
 
 
 @contextmanager
-def stub_server(script: dict[str, list[Answer]]) -> Iterator[tuple[str, list[str]]]:
+def stub_server(
+    script: dict[str, list[Answer]], keys: list[str | None] | None = None
+) -> Iterator[tuple[str, list[str]]]:
     """A server answering each path (with its query) from `script` in turn, 404 when it has
-    nothing more; yields its base URL and the paths it was asked for."""
+    nothing more; yields its base URL and the paths it was asked for. `keys` hears the
+    Authorization header of each request."""
     asked: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             asked.append(self.path)
+            if keys is not None:
+                keys.append(self.headers.get("Authorization"))
             answers = script.get(self.path.removeprefix("/api/v1/"), [])
             status, headers, body = (
                 answers.pop(0) if answers else (404, {}, b'{"error": "Not found"}')
@@ -164,6 +169,46 @@ def test_requests_are_spaced_by_the_rate_cap() -> None:
         for _ in range(3):
             server.get("users/current")
     assert fake.waits == [0.25, 0.25]
+
+
+def test_a_redirect_to_another_server_is_refused_and_the_key_never_sent_there() -> None:
+    keys_elsewhere: list[str | None] = []
+    with stub_server({"users/current": [(200, {}, data([]))]}, keys_elsewhere) as (other, seen):
+        script = {"users/current": [(302, {"Location": f"{other}/users/current"}, b"")]}
+        with stub_server(script) as (base, asked):
+            server = remote.RemoteServer(
+                base, "key", clock=FakeTime().clock, sleep=FakeTime().sleep
+            )
+            with pytest.raises(remote.RemoteError, match="302 redirects to another server"):
+                server.get("users/current")
+    assert asked == ["/api/v1/users/current"]
+    assert (seen, keys_elsewhere) == ([], [])
+
+
+def test_a_redirect_within_the_server_is_followed_with_the_key() -> None:
+    keys: list[str | None] = []
+    script = {
+        "users/me": [(301, {"Location": "/api/v1/users/current"}, b"")],
+        "users/current": [(200, {}, data(["here"]))],
+    }
+    with stub_server(script, keys) as (base, asked):
+        server = remote.RemoteServer(base, "key", clock=FakeTime().clock, sleep=FakeTime().sleep)
+        assert server.get("users/me") == {"data": ["here"]}
+    assert asked == ["/api/v1/users/me", "/api/v1/users/current"]
+    assert keys == ["Basic a2V5"] * 2
+
+
+def test_an_answer_longer_than_the_cap_is_refused() -> None:
+    exact = orjson.dumps({"data": ["x" * 87]})
+    assert len(exact) == 100
+    script = {"users/current": [(200, {}, exact), (200, {}, exact + b" ")]}
+    with stub_server(script) as (base, _):
+        server = remote.RemoteServer(
+            base, "k", max_answer_bytes=100, clock=FakeTime().clock, sleep=FakeTime().sleep
+        )
+        assert server.get("users/current") == {"data": ["x" * 87]}
+        with pytest.raises(remote.RemoteError, match="longer than 100 bytes"):
+            server.get("users/current")
 
 
 def _key_of_new_user(capsys: pytest.CaptureFixture[str], db_path: Path, name: str) -> str:

@@ -6,11 +6,17 @@ Politely: at most `requests_per_second`, and a 429 or 5xx answer (or a dropped c
 tried again after the server's Retry-After, else after a doubling backoff. Blocking stdlib
 urllib, so the importer runs it in its worker thread; no runtime dependency is added for it.
 Resuming needs no state: heartbeats already stored are recognised by the importer.
+
+The key goes only to the server named: a redirect to another origin (scheme, host or port) is
+refused rather than followed without the key, which is simpler and leaves nothing to get wrong
+(urllib would copy the Authorization header to any host, or to plain http). An answer is read
+up to `max_answer_bytes` (a day of heartbeats is far less) and refused past it.
 """
 
 from __future__ import annotations
 
 import base64
+import http.client
 import time
 import urllib.error
 import urllib.parse
@@ -19,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -28,6 +34,10 @@ from hackatime.transfer.readers import names_by_id, resolve
 USER_AGENT = "hackatime-import"
 _RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 _MAX_WAIT_SECONDS = 300.0
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+# Only the error message of a refusal is read from its body.
+_MAX_REFUSAL_BYTES = 64 * 1024
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class RemoteError(RuntimeError):
@@ -38,6 +48,36 @@ class RemoteError(RuntimeError):
         self.status = status
 
 
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname, parts.port or _DEFAULT_PORTS.get(scheme)
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect within the origin asked, and refuses one elsewhere."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if _origin(newurl) != _origin(req.full_url):
+            fp.close()
+            raise RemoteError(
+                f"GET {req.full_url}: {code} redirects to another server ({newurl});"
+                " not followed, so that the key goes nowhere else"
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_SameOriginRedirects())
+
+
 @dataclass
 class RemoteServer:
     base_url: str
@@ -46,6 +86,7 @@ class RemoteServer:
     attempts: int = 6
     backoff_seconds: float = 1.0
     timeout_seconds: float = 60.0
+    max_answer_bytes: int = MAX_ANSWER_BYTES
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     _next_request_at: float = field(default=0.0, init=False, repr=False)
@@ -67,8 +108,13 @@ class RemoteServer:
         for attempt in range(1, self.attempts + 1):
             self._wait_for_turn()
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
-                    return orjson.loads(response.read())
+                with _OPENER.open(request, timeout=self.timeout_seconds) as response:
+                    body = response.read(self.max_answer_bytes + 1)
+                if len(body) > self.max_answer_bytes:
+                    raise RemoteError(
+                        f"GET {url}: the answer is longer than {self.max_answer_bytes} bytes"
+                    )
+                return orjson.loads(body)
             except urllib.error.HTTPError as error:
                 if error.code not in _RETRIED_STATUSES or attempt == self.attempts:
                     raise RemoteError(_refusal(url, error), error.code) from None
@@ -108,7 +154,7 @@ class RemoteServer:
 
 def _refusal(url: str, error: urllib.error.HTTPError) -> str:
     try:
-        detail = orjson.loads(error.read()).get("error")
+        detail = orjson.loads(error.read(_MAX_REFUSAL_BYTES)).get("error")
     except (orjson.JSONDecodeError, AttributeError, OSError):
         detail = None
     return f"GET {url}: {error.code} {detail or error.reason}"

@@ -99,7 +99,10 @@ async def _pages(
     after: history.Cursor | None = None
     written = 0
     while True:
-        rows = await history.page(db, user_id, start_ms, end_ms, after=after, limit=page_size)
+        # A backup of what is stored: project names as stored, not as aliases show them.
+        rows = await history.page(
+            db, user_id, start_ms, end_ms, after=after, limit=page_size, stored_names=True
+        )
         if not rows:
             return
         written += len(rows)
