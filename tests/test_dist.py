@@ -165,3 +165,35 @@ def test_the_units_command_lines_run_the_single_file(single_file: Path, tmp_path
     (copy,) = (root / "var/lib/hackatime-backups").iterdir()
     assert re.fullmatch(r"hackatime-\d{8}T\d{6}Z\.db", copy.name)
     assert (Path(env["SHIV_ROOT"])).is_dir()  # unpacked where the unit lets it write
+
+
+def test_make_dist_rebuilds_when_the_pip_options_change(tmp_path: Path) -> None:
+    # The Makefile alone, with a shiv that records its arguments: a native build, then one for
+    # the Pi as the README asks, must not leave the native file in place ("Nothing to be done").
+    shutil.copy(REPO_ROOT / "Makefile", tmp_path / "Makefile")
+    shiv = tmp_path / ".venv/bin/shiv"
+    shiv.parent.mkdir(parents=True)
+    shiv.write_text('#!/bin/sh\necho "$@" >> "$(dirname "$0")/calls"\n: > dist/hackatime\n')
+    shiv.chmod(0o755)
+    # Sources older than the install, the install older than any build.
+    for age, name in (
+        (120, "pyproject.toml"),
+        (120, "app.py"),
+        (120, "hackatime/__init__.py"),
+        (60, ".venv/.installed"),
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+        os.utime(tmp_path / name, (time.time() - age, time.time() - age))
+    pi = "DIST_PIP_ARGS=--platform manylinux2014_aarch64 --python-version 3.11"
+
+    for argv in ([], [pi], [pi], []):
+        built = run("make", "-C", tmp_path, "dist", *argv, env=clean_env())
+        assert built.returncode == 0, built.stdout + built.stderr
+
+    calls = (tmp_path / ".venv/bin/calls").read_text().splitlines()
+    assert [call.split(" . ", 1)[1:] for call in calls] == [
+        [],
+        ["--platform manylinux2014_aarch64 --python-version 3.11"],
+        [],
+    ]
