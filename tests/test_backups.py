@@ -97,6 +97,13 @@ def test_backup_into_a_folder_keeps_n(
             "missing/", "the destination folder {tmp}/missing does not exist", id="missing-folder"
         ),
         pytest.param("copy.db --keep 3", "--keep N needs an existing folder", id="keep-to-a-file"),
+        pytest.param(
+            "backups --keep 14",
+            "--keep N needs an existing folder as the destination: {tmp}/backups does not exist;"
+            " create it first",
+            id="keep-to-a-missing-folder",
+        ),
+        pytest.param("data --keep 0", "--keep N needs N of 1 or more", id="keep-none"),
     ],
 )
 def test_a_backup_that_cannot_be_made_names_the_destination(

@@ -77,8 +77,14 @@ def _serve(parser: argparse.ArgumentParser, settings: Settings, args: argparse.N
 def _backup(parser: argparse.ArgumentParser, settings: Settings, args: argparse.Namespace) -> int:
     target = Path(args.path)
     into_folder = target.is_dir()
-    if args.keep is not None and (not into_folder or args.keep < 1):
-        parser.error("--keep N needs an existing folder as the destination and N of 1 or more")
+    if args.keep is not None:
+        if args.keep < 1:
+            parser.error("--keep N needs N of 1 or more")
+        if not into_folder:
+            # Named, so that a cron line whose folder was never made says what to create.
+            problem = "is not a folder" if target.exists() else "does not exist; create it first"
+            needs = "--keep N needs an existing folder as the destination"
+            parser.error(f"{needs}: {target} {problem}")
     if not into_folder:
         if args.path.endswith("/") or not target.parent.is_dir():
             folder = target if args.path.endswith("/") else target.parent
