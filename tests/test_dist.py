@@ -5,6 +5,7 @@ folder and run by a Python that has none of the dependencies; and a plain, non-e
 from __future__ import annotations
 
 import os
+import platform
 import re
 import shlex
 import shutil
@@ -197,3 +198,23 @@ def test_make_dist_rebuilds_when_the_pip_options_change(tmp_path: Path) -> None:
         ["--platform manylinux2014_aarch64 --python-version 3.11"],
         [],
     ]
+
+
+def test_a_python_the_compiled_libraries_are_not_for_gets_one_line() -> None:
+    # What a file built under 3.11 meets under 3.13, or a PC's file on a Pi: orjson fails to load.
+    ran = run(
+        sys.executable,
+        "-c",
+        "import sys; sys.modules['orjson'] = None; from hackatime.cli import main",
+        cwd=REPO_ROOT,
+        env=clean_env(),
+    )
+
+    version, machine = platform.python_version(), platform.machine()
+    assert (ran.returncode, ran.stdout, ran.stderr) == (
+        1,
+        "",
+        f"hackatime: error: its compiled libraries do not load under Python {version} on"
+        f" {machine} (import of orjson halted; None in sys.modules): run it with the python3 it"
+        " was built with, or build it with this one (`make dist`)\n",
+    )

@@ -5,9 +5,22 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 from collections.abc import Sequence
 
 from hackatime import __version__
+
+try:
+    # The single file (`make dist`) carries orjson compiled for the Python and machine that built
+    # it; under any other the import deep inside the commands would end in a long traceback.
+    import orjson  # noqa: F401
+except ImportError as error:
+    raise SystemExit(
+        f"hackatime: error: its compiled libraries do not load under Python "
+        f"{platform.python_version()} on {platform.machine()} ({error}): run it with the python3 "
+        "it was built with, or build it with this one (`make dist`)"
+    ) from None
+
 from hackatime.cli import accounts, projects, server, transfer
 from hackatime.config import ConfigError, load_settings
 
