@@ -34,19 +34,15 @@ format: install
 	$(BIN)/ruff format .
 
 # One executable file, dist/hackatime: the app and every runtime dependency in a zipapp (shiv) that
-# runs with the system python3 (3.11+). Rebuilt only when a source or DIST_PIP_ARGS changes;
-# --reproducible fixes the timestamps, so the same sources and dependency versions give the same
-# bytes. The compiled dependencies (orjson) are the build machine's: build on the Pi, or pass pip
-# options in DIST_PIP_ARGS (README, "On a Raspberry Pi").
-DIST_SOURCES := pyproject.toml app.py $(shell find hackatime -type f ! -path '*/__pycache__/*')
+# runs with the system python3 of any version from 3.11 (deploy/single_file.py). Rebuilt only when
+# a source or DIST_PIP_ARGS changes; the same sources and dependency versions give the same bytes.
+# The compiled dependencies (orjson) are for the build machine's architecture: build on the Pi,
+# or pass pip options in DIST_PIP_ARGS (README, "On a Raspberry Pi").
+DIST_SOURCES := pyproject.toml app.py deploy/single_file.py $(shell find hackatime -type f ! -path '*/__pycache__/*')
 dist: dist/hackatime
 
 dist/hackatime: $(VENV)/.installed $(DIST_SOURCES) dist/.pip-args
-	rm -rf build
-	mkdir -p dist
-	$(BIN)/shiv --reproducible --compressed --console-script hackatime \
-		--python '/usr/bin/env python3' --output-file $@ . $(DIST_PIP_ARGS)
-	rm -rf build
+	$(BIN)/python deploy/single_file.py $@ $(DIST_PIP_ARGS)
 
 # The pip options of the last build, rewritten only when they change: `make dist` after a build
 # for the Pi (or the other way round) must rebuild, not keep the file for the other machine.

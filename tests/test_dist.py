@@ -4,6 +4,7 @@ folder and run by a Python that has none of the dependencies; and a plain, non-e
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import platform
 import re
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 
 import httpx
 import pytest
@@ -105,6 +107,66 @@ def test_the_single_file_runs_with_a_bare_python(single_file: Path, tmp_path: Pa
     assert health["version"] == hackatime.__version__
 
 
+def interpreter(version: str) -> Path | None:
+    """A python3 of that version on this machine (on the PATH, or one pyenv keeps), if any."""
+    found = shutil.which(f"python{version}")
+    candidates = [Path(found)] if found else []
+    candidates += sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python3"))
+    for candidate in candidates:
+        # A pyenv shim is on the PATH even when its version is not installed.
+        if run(candidate, "--version").returncode == 0:
+            return candidate
+    return None
+
+
+@pytest.mark.parametrize("version", ["3.12", "3.13", "3.14"])
+def test_the_single_file_runs_under_each_newer_python(
+    single_file: Path, tmp_path: Path, version: str
+) -> None:
+    # A Pi whose system upgrade brings a newer python3 (trixie has 3.13) keeps the same file.
+    python = interpreter(version)
+    if python is None:
+        pytest.skip(f"no Python {version} on this machine")
+    folder = tmp_path / "pi"
+    folder.mkdir()
+    program = folder / "hackatime"
+    shutil.copy2(single_file, program)
+    env = clean_env(HOME=str(tmp_path / "home"), LOGNAME="pi")
+
+    ran = run(python, "-I", program, "--version", env=env)
+    assert (ran.returncode, ran.stdout, ran.stderr) == (
+        0,
+        f"hackatime {hackatime.__version__}\n",
+        "",
+    )
+    port = free_port()
+    serve = [str(python), "-I", str(program), "serve", "--port", str(port)]
+    with running_server(
+        folder / "data" / "hackatime.db", port=port, command=serve, env=env
+    ) as server:
+        match = KEY_LINE.search(server.startup_output)
+        assert match, server.startup_output
+        total = heartbeats_in_totals_out(server.base_url, match[1])
+        assert server.stop() == 0
+
+    assert total == 90.0
+
+
+def test_an_older_python_is_told_which_it_needs(single_file: Path) -> None:
+    python = interpreter("3.10")
+    if python is None:
+        pytest.skip("no Python 3.10 on this machine")
+
+    ran = run(python, "-I", single_file, "--version", env=clean_env())
+
+    version = run(python, "-c", "import platform; print(platform.python_version())").stdout
+    assert (ran.returncode, ran.stdout, ran.stderr) == (
+        1,
+        "",
+        f"hackatime: error: it needs Python 3.11 or newer, and this is Python {version}",
+    )
+
+
 def test_a_plain_pip_install_serves(tmp_path: Path) -> None:
     source = tmp_path / "clone"
     shutil.copytree(REPO_ROOT, source, ignore=shutil.ignore_patterns(*NOT_IN_A_CLONE))
@@ -169,17 +231,18 @@ def test_the_units_command_lines_run_the_single_file(single_file: Path, tmp_path
 
 
 def test_make_dist_rebuilds_when_the_pip_options_change(tmp_path: Path) -> None:
-    # The Makefile alone, with a shiv that records its arguments: a native build, then one for
+    # The Makefile alone, with a build that records its arguments: a native build, then one for
     # the Pi as the README asks, must not leave the native file in place ("Nothing to be done").
     shutil.copy(REPO_ROOT / "Makefile", tmp_path / "Makefile")
-    shiv = tmp_path / ".venv/bin/shiv"
-    shiv.parent.mkdir(parents=True)
-    shiv.write_text('#!/bin/sh\necho "$@" >> "$(dirname "$0")/calls"\n: > dist/hackatime\n')
-    shiv.chmod(0o755)
+    python = tmp_path / ".venv/bin/python"
+    python.parent.mkdir(parents=True)
+    python.write_text('#!/bin/sh\necho "$@" >> "$(dirname "$0")/calls"\n: > dist/hackatime\n')
+    python.chmod(0o755)
     # Sources older than the install, the install older than any build.
     for age, name in (
         (120, "pyproject.toml"),
         (120, "app.py"),
+        (120, "deploy/single_file.py"),
         (120, "hackatime/__init__.py"),
         (60, ".venv/.installed"),
     ):
@@ -193,15 +256,17 @@ def test_make_dist_rebuilds_when_the_pip_options_change(tmp_path: Path) -> None:
         assert built.returncode == 0, built.stdout + built.stderr
 
     calls = (tmp_path / ".venv/bin/calls").read_text().splitlines()
-    assert [call.split(" . ", 1)[1:] for call in calls] == [
-        [],
-        ["--platform manylinux2014_aarch64 --python-version 3.11"],
-        [],
+    assert calls == [
+        "deploy/single_file.py dist/hackatime",
+        "deploy/single_file.py dist/hackatime"
+        " --platform manylinux2014_aarch64 --python-version 3.11",
+        "deploy/single_file.py dist/hackatime",
     ]
 
 
 def test_a_python_the_compiled_libraries_are_not_for_gets_one_line() -> None:
-    # What a file built under 3.11 meets under 3.13, or a PC's file on a Pi: orjson fails to load.
+    # What a PC's file meets on a Pi, or a file under a Python newer than it was made for: orjson
+    # fails to load.
     ran = run(
         sys.executable,
         "-c",
@@ -215,6 +280,54 @@ def test_a_python_the_compiled_libraries_are_not_for_gets_one_line() -> None:
         1,
         "",
         f"hackatime: error: its compiled libraries do not load under Python {version} on"
-        f" {machine} (import of orjson halted; None in sys.modules): run it with the python3 it"
-        " was built with, or build it with this one (`make dist`)\n",
+        f" {machine} (import of orjson halted; None in sys.modules): build it on this machine"
+        " (`make dist`)\n",
     )
+
+
+def _build_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "single_file", REPO_ROOT / "deploy/single_file.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ([], []),
+        (
+            ["--platform", "manylinux2014_aarch64", "--python-version", "3.11"],
+            ["manylinux2014_aarch64"],
+        ),
+        (
+            ["--platform=manylinux2014_aarch64", "--platform", "linux_aarch64"],
+            ["manylinux2014_aarch64", "linux_aarch64"],
+        ),
+        (["--platform"], []),
+    ],
+)
+def test_a_build_for_a_pi_takes_the_pis_platform_for_every_python(
+    options: list[str], expected: list[str]
+) -> None:
+    assert _build_script().option_values(options, "--platform") == expected
+
+
+@pytest.mark.parametrize(
+    ("member", "compiled"),
+    [
+        ("orjson/orjson.cpython-313-aarch64-linux-gnu.so", True),
+        ("ijson.libs/libyajl-bc332733.so.2.1.1", True),
+        ("ijson.libs/", False),
+        ("orjson/__init__.py", False),
+        ("orjson-3.13.0.dist-info/RECORD", False),
+    ],
+)
+def test_only_compiled_files_are_added_beside_the_first_pythons(
+    member: str, compiled: bool
+) -> None:
+    assert _build_script().is_compiled(member) is compiled

@@ -6,19 +6,29 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 from collections.abc import Sequence
 
 from hackatime import __version__
 
+# The single file runs under whatever python3 is on the PATH, which pip's requires-python
+# never sees.
+if sys.version_info < (3, 11):  # noqa: UP036 (the point is to run under older ones)
+    raise SystemExit(
+        f"hackatime: error: it needs Python 3.11 or newer, and this is Python "
+        f"{platform.python_version()}"
+    )
+
 try:
-    # The single file (`make dist`) carries orjson compiled for the Python and machine that built
-    # it; under any other the import deep inside the commands would end in a long traceback.
+    # The single file (`make dist`) carries orjson compiled for the build machine's architecture
+    # and the Python versions it knew; under any other the import deep inside the commands would
+    # end in a long traceback.
     import orjson  # noqa: F401
 except ImportError as error:
     raise SystemExit(
         f"hackatime: error: its compiled libraries do not load under Python "
-        f"{platform.python_version()} on {platform.machine()} ({error}): run it with the python3 "
-        "it was built with, or build it with this one (`make dist`)"
+        f"{platform.python_version()} on {platform.machine()} ({error}): build it on this "
+        "machine (`make dist`)"
     ) from None
 
 from hackatime.cli import accounts, projects, server, transfer
