@@ -63,6 +63,19 @@ def heartbeats_in_totals_out(base_url: str, key: str) -> float:
     return stats.json()["data"]["total_seconds"]
 
 
+def first_users_total(db_path: Path, serve_on_port: list[str], env: dict[str, str]) -> float:
+    """Serve a new database with `serve_on_port` and the port; the total that
+    heartbeats_in_totals_out gets with the key of the first user the start made."""
+    port = free_port()
+    command = [*serve_on_port, str(port)]
+    with running_server(db_path, port=port, command=command, env=env) as server:
+        match = KEY_LINE.search(server.startup_output)
+        assert match, server.startup_output
+        total = heartbeats_in_totals_out(server.base_url, match[1])
+        assert server.stop() == 0
+    return total
+
+
 @pytest.fixture(scope="module")
 def single_file() -> Path:
     built = run("make", "-C", REPO_ROOT, "dist", env=clean_env())
@@ -139,17 +152,8 @@ def test_the_single_file_runs_under_each_newer_python(
         f"hackatime {hackatime.__version__}\n",
         "",
     )
-    port = free_port()
-    serve = [str(python), "-I", str(program), "serve", "--port", str(port)]
-    with running_server(
-        folder / "data" / "hackatime.db", port=port, command=serve, env=env
-    ) as server:
-        match = KEY_LINE.search(server.startup_output)
-        assert match, server.startup_output
-        total = heartbeats_in_totals_out(server.base_url, match[1])
-        assert server.stop() == 0
-
-    assert total == 90.0
+    serve = [str(python), "-I", str(program), "serve", "--port"]
+    assert first_users_total(folder / "data" / "hackatime.db", serve, env) == 90.0
 
 
 def test_an_older_python_is_told_which_it_needs(single_file: Path) -> None:
@@ -177,17 +181,8 @@ def test_a_plain_pip_install_serves(tmp_path: Path) -> None:
     shutil.rmtree(source)  # nothing may be read from the sources any more
 
     db_path = tmp_path / "elsewhere" / "hackatime.db"
-    command = [str(venv / "bin" / "hackatime"), "serve", "--port"]
-    port = free_port()
-    with running_server(
-        db_path, port=port, command=[*command, str(port)], env=clean_env(LOGNAME="pi")
-    ) as server:
-        match = KEY_LINE.search(server.startup_output)
-        assert match, server.startup_output
-        total = heartbeats_in_totals_out(server.base_url, match[1])
-        assert server.stop() == 0
-
-    assert total == 90.0
+    serve = [str(venv / "bin" / "hackatime"), "serve", "--port"]
+    assert first_users_total(db_path, serve, clean_env(LOGNAME="pi")) == 90.0
 
 
 def test_the_units_command_lines_run_the_single_file(single_file: Path, tmp_path: Path) -> None:
