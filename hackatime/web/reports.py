@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -223,7 +223,7 @@ def calendar(days: Sequence[date], hours: Sequence[dict[int, int]], tz: ZoneInfo
         start_ms = timeranges.day_start_ms(day, tz)
         for offset, ms in per_hour.items():
             # Hours are counted from midnight; the clock says which hour it was (DST days).
-            local = datetime.fromtimestamp((start_ms + offset * charts.HOUR_MS) / 1000, tz)
+            local = timeranges.from_ms(start_ms + offset * charts.HOUR_MS, tz)
             grid[local.weekday()][local.hour] += ms
     heatmap = charts.heatmap("Daily time over the last year", cells)
     hour_cells = [[(ms, summaries.human_text(ms)) for ms in row] for row in grid]
