@@ -29,10 +29,6 @@ _USER_OF = "SELECT user_id FROM web_sessions WHERE token_sha256 = ? AND expires_
 _END = "DELETE FROM web_sessions WHERE token_sha256 = ?"
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def csrf_token(token: str) -> str:
     """The hidden form field of a session: tied to its cookie, useless without it."""
     return hashlib.sha256(f"csrf:{token}".encode()).hexdigest()
@@ -42,17 +38,17 @@ async def start(db: Database, user_id: int, now_ms: int) -> str:
     """A new session for the user; its token, to be set as the cookie."""
     await db.write(_FORGET_EXPIRED, (now_ms,))
     token = secrets.token_urlsafe(32)
-    await db.write(_START, (_digest(token), user_id, now_ms, now_ms + LIFETIME_MS))
+    await db.write(_START, (users.key_digest(token), user_id, now_ms, now_ms + LIFETIME_MS))
     return token
 
 
 async def user_of(db: Database, token: str, now_ms: int) -> users.User | None:
-    user_id = await db.fetch_value(_USER_OF, (_digest(token), now_ms))
+    user_id = await db.fetch_value(_USER_OF, (users.key_digest(token), now_ms))
     return None if user_id is None else await users.get_user_by_id(db, user_id)
 
 
 async def end(db: Database, token: str) -> None:
-    await db.write(_END, (_digest(token),))
+    await db.write(_END, (users.key_digest(token),))
 
 
 def cookie_token(request: Request) -> str | None:
