@@ -4,6 +4,7 @@ route knows, and failures of the server itself, get the API's JSON error."""
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,12 +198,19 @@ async def goals_page(request: Request) -> Response:
     return _render(request, "goals.html", {"title": "Goals", "goals": statuses}, session)
 
 
+@functools.cache
+def _zone_names() -> tuple[str, ...]:
+    # available_timezones() walks the zone files on disk at every call, on the event loop (16 ms
+    # on a desktop); the settings page needs the list only once per process.
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
 def _settings_context(
     request: Request, user: users.User, *, new_key: str | None = None, error: str | None = None
 ) -> dict[str, Any]:
     return {
         "title": "Settings",
-        "zones": sorted(zoneinfo.available_timezones()),
+        "zones": _zone_names(),
         "zone_in_use": user.zone_name(settings(request).default_timezone),
         "api_url": f"{str(request.base_url).rstrip('/')}/api/hackatime/v1",
         "new_key": new_key,
