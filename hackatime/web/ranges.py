@@ -65,12 +65,9 @@ def choose_range(
 
 
 def _dated(key: str, label: str, first: date, last: date, tz: ZoneInfo) -> ChosenRange:
-    # The same parsing as the API's start_date/end_date, so the bucket is the API's bucket.
-    span = timeranges.resolve_range(
-        first.isoformat(),
-        last.isoformat(),
-        tz,
-        default_start_ms=ALL_TIME.start_ms,
-        default_end_ms=ALL_TIME.end_ms,
+    # First local midnight to the one after the last day: the bucket the API's start_date and
+    # end_date make of the same two dates (parse_moment reads a date the same way).
+    bucket = durations.Bucket(
+        timeranges.day_start_ms(first, tz), timeranges.day_start_ms(last + timedelta(days=1), tz)
     )
-    return ChosenRange(key, label, first, last, span.bucket)
+    return ChosenRange(key, label, first, last, bucket)
