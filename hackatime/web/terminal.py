@@ -84,8 +84,12 @@ def cell_width(text: str) -> int:
 def fit(text: str, cells: int) -> str:
     """The text cut to `cells` columns (an ellipsis marks the cut) and padded to them."""
     text = clean(text)
-    if cell_width(text) > cells:
-        while text and cell_width(text) > cells - 1:
+    width = cell_width(text)
+    if width > cells:
+        # Each cut subtracts its character's width: measuring the rest again at every cut
+        # took quadratic time on a long name (up to 1,024 characters).
+        while text and width > cells - 1:
+            width -= cell_width(text[-1])
             text = text[:-1]
         text += "…"
     return text + " " * (cells - cell_width(text))
