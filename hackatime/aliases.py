@@ -63,7 +63,7 @@ class ProjectNames:
         return self.shown_as.get(name, name)
 
 
-_FOR_USER = "SELECT alias, project FROM project_aliases WHERE user_id = ?"
+_FOR_USER = "SELECT alias, project FROM project_aliases WHERE user_id = ? ORDER BY project, alias"
 
 
 async def project_names(db: Database, user_id: int) -> ProjectNames:
@@ -102,8 +102,6 @@ _UNALIAS = """
 DELETE FROM project_aliases WHERE user_id = :user_id AND (alias = :name OR project = :name)
 RETURNING alias, project
 """
-
-_LIST = "SELECT alias, project FROM project_aliases WHERE user_id = ? ORDER BY project, alias"
 
 _STORED_PROJECTS = """
 SELECT DISTINCT project FROM heartbeats WHERE user_id = ? AND project IS NOT NULL
@@ -205,4 +203,4 @@ async def unalias(db: Database, user_id: int, name: str) -> list[tuple[str, str]
 
 async def list_aliases(db: Database, user_id: int) -> list[tuple[str, str]]:
     """(stored name, shown as), grouped by the shown name."""
-    return [(alias, shown) for alias, shown in await db.fetch_all(_LIST, (user_id,))]
+    return [(alias, shown) for alias, shown in await db.fetch_all(_FOR_USER, (user_id,))]

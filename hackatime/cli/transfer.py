@@ -7,9 +7,9 @@ import argparse
 import asyncio
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
+from contextlib import closing
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from hackatime import timeranges, users
@@ -147,11 +147,8 @@ async def _import_file(
     with readers.open_dump(path) as dump:
         kind, size = dump.kind, dump.size
     print(f"Importing {args.file} ({kind}) for {user.username}", file=sys.stderr)
-    progress = progress_for(sys.stderr, total=size, unit="B", description="import")
-    try:
+    with closing(progress_for(sys.stderr, total=size, unit="B", description="import")) as progress:
         await importer.import_file(db, user.id, path, report, now_ms=_now_ms(), progress=progress)
-    finally:
-        progress.close()
 
 
 async def _import_remote(
@@ -174,28 +171,18 @@ async def _import_remote(
         raise users.UserError("--start: after --end")
     source = remote.RemoteHistory(server, first, last)
     print(f"Importing {first} to {last} from {args.url} for {user.username}", file=sys.stderr)
-    await _import_with_progress(
-        db, user, source.heartbeats(), report, source.position, total=source.days, unit="days"
-    )
-
-
-async def _import_with_progress(
-    db: Database,
-    user: users.User,
-    items: Iterator[Any],
-    report: importer.ImportReport,
-    position: Callable[[], int],
-    *,
-    total: int,
-    unit: str,
-) -> None:
-    progress = progress_for(sys.stderr, total=total, unit=unit, description="import")
-    try:
+    with closing(
+        progress_for(sys.stderr, total=source.days, unit="days", description="import")
+    ) as progress:
         await importer.import_heartbeats(
-            db, user.id, items, report, now_ms=_now_ms(), position=position, progress=progress
+            db,
+            user.id,
+            source.heartbeats(),
+            report,
+            now_ms=_now_ms(),
+            position=source.position,
+            progress=progress,
         )
-    finally:
-        progress.close()
 
 
 async def _export(db: Database, settings: Settings, args: argparse.Namespace) -> int:

@@ -182,15 +182,15 @@ class _ReadingProcess:
 
     def _receive(self) -> _Batch:
         try:
-            rows, rejected, position, error, last = self._conn.recv()
+            batch: _Batch = self._conn.recv()
         except EOFError:
             raise readers.DumpError("the process reading the file ended early") from None
-        if not last:
+        if not batch.last:
             # Broken: the reader has sent its last batch and gone (or died, which the next
             # receive reports).
             with contextlib.suppress(BrokenPipeError):
                 self._conn.send(True)
-        return _Batch(rows, rejected, position, error, last)
+        return batch
 
     def close(self) -> None:
         # The reader sees the pipe close and stops where it is.
@@ -211,11 +211,11 @@ def _read_file(path: Path, now_ms: int, batch_size: int, conn: Connection) -> No
         with readers.open_dump(path) as dump:
             while conn.recv():
                 batch = _read_batch(dump.heartbeats, context, dump.position, batch_size)
-                conn.send((batch.rows, batch.rejected, batch.position, batch.error, batch.last))
+                conn.send(batch)
                 if batch.last:
                     return
     except readers.DumpError as error:
-        conn.send(([], [], 0, error, True))
+        conn.send(_Batch([], [], 0, error, last=True))
     except (EOFError, BrokenPipeError):
         return
     finally:

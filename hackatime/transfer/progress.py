@@ -12,6 +12,8 @@ from typing import Protocol, TextIO
 
 from tqdm import tqdm
 
+from hackatime import summaries
+
 
 class Progress(Protocol):
     def update(self, done: int, heartbeats: int) -> None:
@@ -119,7 +121,4 @@ def _amount(count: int, unit: str) -> str:
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "unknown time"
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
+    return summaries.clock(round(seconds) * 1000, seconds=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator, Callable
+from dataclasses import fields
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,33 +20,15 @@ import orjson
 
 from hackatime import history, timeranges
 from hackatime.db import Database
-from hackatime.heartbeats import heartbeat_json
+from hackatime.heartbeats import Heartbeat, heartbeat_json
 from hackatime.users import User
 
 FORMATS = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
 PAGE_SIZE = 2000
+# The API's shape (heartbeat_json) in Heartbeat's field order, then when the row was stored.
 CSV_COLUMNS = (
     "time",
-    "entity",
-    "type",
-    "category",
-    "project",
-    "branch",
-    "language",
-    "editor",
-    "operating_system",
-    "machine",
-    "is_write",
-    "lineno",
-    "cursorpos",
-    "lines",
-    "dependencies",
-    "line_additions",
-    "line_deletions",
-    "project_root_count",
-    "ai_line_changes",
-    "human_line_changes",
-    "user_agent",
+    *(each.name for each in fields(Heartbeat) if each.name != "time_ms"),
     "created_at",
 )
 
