@@ -53,18 +53,17 @@ def _same_as(prefix: str) -> str:
     return " AND ".join(f"h.{column} {op} {prefix}{column}" for column, op in _IDENTITY)
 
 
-def _stored_match(prefix: str) -> str:
-    """Rows of heartbeats `h` that are the heartbeat `{prefix}`: found by one probe of
-    heartbeats_identity on its identity key, then compared column by column (a collision of
-    keys costs a comparison, never a heartbeat). Rows stored without a key (written before
-    migration 0005, or by hand) are compared the same way among the few sharing the time."""
-    same = _same_as(prefix)
-    return (
-        f"(EXISTS (SELECT 1 FROM heartbeats h WHERE h.user_id = {prefix}user_id"
-        f" AND h.time_ms = {prefix}time_ms AND h.identity_key = {prefix}identity_key AND {same})"
-        f" OR EXISTS (SELECT 1 FROM heartbeats h WHERE h.user_id = {prefix}user_id"
-        f" AND h.time_ms = {prefix}time_ms AND h.identity_key IS NULL AND {same}))"
-    )
+def _stored_copies(prefix: str, select: str) -> list[str]:
+    """`select` over the stored rows `h` that are the heartbeat `{prefix}`, in two queries: one
+    probe of heartbeats_identity on its identity key, then compared column by column (a
+    collision of keys costs a comparison, never a heartbeat); and the rows stored without a key
+    (written before migration 0005, or by hand), compared the same way among the few sharing
+    the time."""
+    return [
+        f"SELECT {select} FROM heartbeats h WHERE h.user_id = {prefix}user_id"
+        f" AND h.time_ms = {prefix}time_ms AND h.identity_key {key} AND {_same_as(prefix)}"
+        for key in (f"= {prefix}identity_key", "IS NULL")
+    ]
 
 
 def identity_key(heartbeat: Heartbeat) -> int:
@@ -121,7 +120,7 @@ INSERT INTO heartbeats (created_at_ms, user_agent_id, {", ".join(stored)})
 SELECT ?1, (SELECT id FROM user_agents WHERE value = b.user_agent),
     {", ".join(f"b.{name}" for name in stored)}
 FROM (SELECT {names} FROM (VALUES {rows})) AS b
-WHERE NOT {_stored_match("b.")}
+WHERE NOT ({" OR ".join(f"EXISTS ({copy})" for copy in _stored_copies("b.", "1"))})
 ORDER BY b.position
 RETURNING id
 """
@@ -153,12 +152,7 @@ WITH b AS (
            {", ".join(f"json_extract(value, '$.{column}') AS {column}" for column, _ in _IDENTITY)}
     FROM json_each(:batch)
 )
-SELECT coalesce(
-    (SELECT h.id FROM heartbeats h WHERE h.user_id = b.user_id AND h.time_ms = b.time_ms
-     AND h.identity_key = b.identity_key AND {_same_as("b.")} LIMIT 1),
-    (SELECT h.id FROM heartbeats h WHERE h.user_id = b.user_id AND h.time_ms = b.time_ms
-     AND h.identity_key IS NULL AND {_same_as("b.")} LIMIT 1)
-)
+SELECT coalesce({", ".join(f"({copy} LIMIT 1)" for copy in _stored_copies("b.", "h.id"))})
 FROM b
 ORDER BY b.position
 """
