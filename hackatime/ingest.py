@@ -73,10 +73,13 @@ def identity_key(heartbeat: Heartbeat) -> int:
 
 def identity_key_of(values: Sequence[Any]) -> int:
     """identity_key from the values of IDENTITY_COLUMNS, in that order."""
-    # is_write True is stored as 1: the same heartbeat either way.
-    plain = [int(value) if isinstance(value, bool) else value for value in values]
-    digest = hashlib.blake2b(orjson.dumps(plain), digest_size=8).digest()
+    digest = hashlib.blake2b(orjson.dumps(_as_stored(values)), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def _as_stored(values: Sequence[Any]) -> list[Any]:
+    # is_write True is stored as 1: the same heartbeat either way.
+    return [int(value) if isinstance(value, bool) else value for value in values]
 
 
 # What a write binds for each heartbeat, in this order: its user, its fields as they are, then
@@ -393,7 +396,7 @@ async def stored_ids(db: Database, user_id: int, heartbeats: list[Heartbeat]) ->
     batch = [
         {
             "identity_key": identity_key(heartbeat),
-            **{column: _identity_value(heartbeat, column) for column in IDENTITY_COLUMNS},
+            **dict(zip(IDENTITY_COLUMNS, _as_stored(_identity(heartbeat)), strict=True)),
         }
         for heartbeat in heartbeats
     ]
@@ -401,8 +404,3 @@ async def stored_ids(db: Database, user_id: int, heartbeats: list[Heartbeat]) ->
         _STORED_IDS, {"user_id": user_id, "batch": orjson.dumps(batch).decode()}
     )
     return [row[0] for row in rows]
-
-
-def _identity_value(heartbeat: Heartbeat, column: str) -> Any:
-    value = getattr(heartbeat, column)
-    return int(value) if isinstance(value, bool) else value
