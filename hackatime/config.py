@@ -45,31 +45,33 @@ class Settings:
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-    """Build settings from HACKATIME_* variables; explicit overrides (command-line flags) win."""
+    """Build settings from HACKATIME_* variables; explicit overrides (command-line flags) win.
+    Each default is written in Settings alone: an unset variable keeps it."""
     env = os.environ if environ is None else environ
     values: dict[str, object] = {
-        "db_path": Path(env.get("HACKATIME_DB", "data/hackatime.db")),
-        "host": env.get("HACKATIME_HOST", "127.0.0.1"),
-        "port": _positive_int(env, "HACKATIME_PORT", 3000),
-        "timeout_seconds": _positive_int(env, "HACKATIME_TIMEOUT", 120),
+        "db_path": env.get("HACKATIME_DB"),
+        "host": env.get("HACKATIME_HOST"),
+        "port": _positive_int(env, "HACKATIME_PORT"),
+        "timeout_seconds": _positive_int(env, "HACKATIME_TIMEOUT"),
         "default_timezone": _timezone(env, "HACKATIME_TIMEZONE"),
-        "auth_failures_per_minute": _positive_int(env, "HACKATIME_AUTH_FAILURES_PER_MINUTE", 20),
+        "auth_failures_per_minute": _positive_int(env, "HACKATIME_AUTH_FAILURES_PER_MINUTE"),
         "metrics": _flag(env, "HACKATIME_METRICS"),
-        "request_timeout_seconds": _positive_int(env, "HACKATIME_REQUEST_TIMEOUT", 10),
-        "keep_alive_seconds": _positive_int(env, "HACKATIME_KEEP_ALIVE", 5),
-        "max_connections": _positive_int(env, "HACKATIME_MAX_CONNECTIONS", 200),
-        "backlog": _positive_int(env, "HACKATIME_BACKLOG", 128),
+        "request_timeout_seconds": _positive_int(env, "HACKATIME_REQUEST_TIMEOUT"),
+        "keep_alive_seconds": _positive_int(env, "HACKATIME_KEEP_ALIVE"),
+        "max_connections": _positive_int(env, "HACKATIME_MAX_CONNECTIONS"),
+        "backlog": _positive_int(env, "HACKATIME_BACKLOG"),
     }
-    for key, value in overrides.items():
-        if value is not None:
-            values[key] = Path(str(value)) if key == "db_path" else value
-    return Settings(**values)  # type: ignore[arg-type]
+    values.update((key, value) for key, value in overrides.items() if value is not None)
+    if values["db_path"] is not None:
+        values["db_path"] = Path(str(values["db_path"]))
+    given = {key: value for key, value in values.items() if value is not None}
+    return Settings(**given)  # type: ignore[arg-type]
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+def _positive_int(env: Mapping[str, str], name: str) -> int | None:
     raw = env.get(name)
     if raw is None or raw == "":
-        return default
+        return None
     try:
         value = int(raw)
     except ValueError:

@@ -9,11 +9,9 @@ from datetime import datetime
 from pathlib import Path
 
 from hackatime import migrations
+from hackatime.migrations import BUSY_TIMEOUT_MS
 
 log = logging.getLogger("hackatime")
-
-# Milliseconds a connection waits for another one's lock before giving up with SQLITE_BUSY.
-BUSY_TIMEOUT_MS = 5000
 
 # What each kind of SQLite failure means for the person starting hackatime; {error} is SQLite's
 # own words. Keyed by the primary result code: extended ones (SQLITE_READONLY_DIRECTORY…) share.

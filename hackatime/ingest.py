@@ -53,18 +53,17 @@ def _same_as(prefix: str) -> str:
     return " AND ".join(f"h.{column} {op} {prefix}{column}" for column, op in _IDENTITY)
 
 
-def _stored_match(prefix: str) -> str:
-    """Rows of heartbeats `h` that are the heartbeat `{prefix}`: found by one probe of
-    heartbeats_identity on its identity key, then compared column by column (a collision of
-    keys costs a comparison, never a heartbeat). Rows stored without a key (written before
-    migration 0005, or by hand) are compared the same way among the few sharing the time."""
-    same = _same_as(prefix)
-    return (
-        f"(EXISTS (SELECT 1 FROM heartbeats h WHERE h.user_id = {prefix}user_id"
-        f" AND h.time_ms = {prefix}time_ms AND h.identity_key = {prefix}identity_key AND {same})"
-        f" OR EXISTS (SELECT 1 FROM heartbeats h WHERE h.user_id = {prefix}user_id"
-        f" AND h.time_ms = {prefix}time_ms AND h.identity_key IS NULL AND {same}))"
-    )
+def _stored_copies(prefix: str, select: str) -> list[str]:
+    """`select` over the stored rows `h` that are the heartbeat `{prefix}`, in two queries: one
+    probe of heartbeats_identity on its identity key, then compared column by column (a
+    collision of keys costs a comparison, never a heartbeat); and the rows stored without a key
+    (written before migration 0005, or by hand), compared the same way among the few sharing
+    the time."""
+    return [
+        f"SELECT {select} FROM heartbeats h WHERE h.user_id = {prefix}user_id"
+        f" AND h.time_ms = {prefix}time_ms AND h.identity_key {key} AND {_same_as(prefix)}"
+        for key in (f"= {prefix}identity_key", "IS NULL")
+    ]
 
 
 def identity_key(heartbeat: Heartbeat) -> int:
@@ -74,10 +73,13 @@ def identity_key(heartbeat: Heartbeat) -> int:
 
 def identity_key_of(values: Sequence[Any]) -> int:
     """identity_key from the values of IDENTITY_COLUMNS, in that order."""
-    # is_write True is stored as 1: the same heartbeat either way.
-    plain = [int(value) if isinstance(value, bool) else value for value in values]
-    digest = hashlib.blake2b(orjson.dumps(plain), digest_size=8).digest()
+    digest = hashlib.blake2b(orjson.dumps(_as_stored(values)), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def _as_stored(values: Sequence[Any]) -> list[Any]:
+    # is_write True is stored as 1: the same heartbeat either way.
+    return [int(value) if isinstance(value, bool) else value for value in values]
 
 
 # What a write binds for each heartbeat, in this order: its user, its fields as they are, then
@@ -121,7 +123,7 @@ INSERT INTO heartbeats (created_at_ms, user_agent_id, {", ".join(stored)})
 SELECT ?1, (SELECT id FROM user_agents WHERE value = b.user_agent),
     {", ".join(f"b.{name}" for name in stored)}
 FROM (SELECT {names} FROM (VALUES {rows})) AS b
-WHERE NOT {_stored_match("b.")}
+WHERE NOT ({" OR ".join(f"EXISTS ({copy})" for copy in _stored_copies("b.", "1"))})
 ORDER BY b.position
 RETURNING id
 """
@@ -153,12 +155,7 @@ WITH b AS (
            {", ".join(f"json_extract(value, '$.{column}') AS {column}" for column, _ in _IDENTITY)}
     FROM json_each(:batch)
 )
-SELECT coalesce(
-    (SELECT h.id FROM heartbeats h WHERE h.user_id = b.user_id AND h.time_ms = b.time_ms
-     AND h.identity_key = b.identity_key AND {_same_as("b.")} LIMIT 1),
-    (SELECT h.id FROM heartbeats h WHERE h.user_id = b.user_id AND h.time_ms = b.time_ms
-     AND h.identity_key IS NULL AND {_same_as("b.")} LIMIT 1)
-)
+SELECT coalesce({", ".join(f"({copy} LIMIT 1)" for copy in _stored_copies("b.", "h.id"))})
 FROM b
 ORDER BY b.position
 """
@@ -399,7 +396,7 @@ async def stored_ids(db: Database, user_id: int, heartbeats: list[Heartbeat]) ->
     batch = [
         {
             "identity_key": identity_key(heartbeat),
-            **{column: _identity_value(heartbeat, column) for column in IDENTITY_COLUMNS},
+            **dict(zip(IDENTITY_COLUMNS, _as_stored(_identity(heartbeat)), strict=True)),
         }
         for heartbeat in heartbeats
     ]
@@ -407,8 +404,3 @@ async def stored_ids(db: Database, user_id: int, heartbeats: list[Heartbeat]) ->
         _STORED_IDS, {"user_id": user_id, "batch": orjson.dumps(batch).decode()}
     )
     return [row[0] for row in rows]
-
-
-def _identity_value(heartbeat: Heartbeat, column: str) -> Any:
-    value = getattr(heartbeat, column)
-    return int(value) if isinstance(value, bool) else value

@@ -18,7 +18,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-COUNT_USERS = "SELECT count(*) FROM users"
+from hackatime import users
+
 # Paths no route knows share one label, so a scanner cannot grow the label set without bound.
 UNMATCHED = "unmatched"
 # Likewise for methods: h11 takes any token as one.
@@ -127,5 +128,5 @@ async def metrics_endpoint(request: Request) -> Response:
     metrics: Metrics = request.app.state.metrics
     db = request.app.state.db
     metrics.database_bytes.set(database_bytes(db.path))
-    metrics.users.set(await db.fetch_value(COUNT_USERS))
+    metrics.users.set(await users.count_users(db))
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -23,6 +23,9 @@ _PACKAGE = resources.files("hackatime")
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # The tables every hackatime database has had since version 1.
 _HACKATIME_TABLES = frozenset({"users", "heartbeats"})
+# Milliseconds a connection waits for another one's lock before giving up with SQLITE_BUSY. Every
+# connection to the database sets it; it lives here, the lowest module that opens one.
+BUSY_TIMEOUT_MS = 5000
 
 
 class SchemaError(Exception):
@@ -176,7 +179,7 @@ def upgrade_file(path: Path, now: datetime) -> Upgrade:
     """Bring the database at `path` to the current schema, copying it aside first when a
     migration has to run: `hackatime.db.schema-v1.20261201T030000Z.bak` beside it."""
     with closing(sqlite3.connect(path, isolation_level=None)) as conn:
-        conn.execute("PRAGMA busy_timeout = 5000")
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         version = schema_version(conn)
         copy = None
         if pending(conn):
