@@ -118,6 +118,35 @@ _RULE = (
 )
 
 
+def _grouped(
+    user_id: int,
+    buckets: Sequence[Bucket],
+    columns: Sequence[str],
+    timeout_ms: int,
+    filters: Filters,
+    *,
+    join: str = "",
+    condition: str = "",
+) -> tuple[str, str, dict[str, object]]:
+    """The rule over each bucket grouped by bucket and `columns` (fixed SQL expressions), as
+    rows of `bucket, d0, d1, …, ms`: the CTE it needs, the SELECT and their params."""
+    select = "".join(f", {column} AS d{index}" for index, column in enumerate(columns))
+    group = [str(index + 2) for index in range(len(columns))]
+    # A single bucket's index is a constant (all-time stats): grouping by it as well made the
+    # sort a quarter slower. With nothing else to group by it still is, so that a bucket with
+    # no rows gives no row.
+    if len(buckets) > 1 or not group:
+        group.insert(0, "1")
+    where, filter_params = _filter_sql(filters)
+    cte, source, index, bucket_params = _in_buckets(buckets, join)
+    sql = (
+        f"SELECT {index} AS bucket{select}, sum(min(h.gap_next_ms, :timeout_ms)) AS ms"
+        f" FROM {source}{condition}{where} GROUP BY {', '.join(group)}"
+    )
+    params = {"user_id": user_id, "timeout_ms": timeout_ms, **bucket_params, **filter_params}
+    return cte, sql, params
+
+
 def breakdown_query(
     user_id: int,
     buckets: Sequence[Bucket],
@@ -132,21 +161,13 @@ def breakdown_query(
     each group then takes its shown name: a few groups cost less to map than every row.
     """
     columns = [f"coalesce(h.{DIMENSIONS[name]}, '{UNKNOWN}')" for name in dimensions]
-    select = "".join(f", {column} AS d{index}" for index, column in enumerate(columns))
-    group = "".join(f", {index + 2}" for index in range(len(columns)))
-    where, filter_params = _filter_sql(filters)
-    cte, source, index, bucket_params = _in_buckets(buckets)
-    grouped = (
-        f"SELECT {index} AS bucket{select}, sum(min(h.gap_next_ms, :timeout_ms)) AS ms"
-        f" FROM {source}{where} GROUP BY 1{group}"
-    )
+    cte, grouped, params = _grouped(user_id, buckets, columns, timeout_ms, filters)
     if "projects" in dimensions:
         shown = [
             aliases.shown_sql(f"g.d{index}") if name == "projects" else f"g.d{index}"
             for index, name in enumerate(dimensions)
         ]
         grouped = f"SELECT g.bucket, {', '.join(shown)}, g.ms FROM ({grouped}) g"
-    params = {"user_id": user_id, "timeout_ms": timeout_ms, **bucket_params, **filter_params}
     return f"{cte}{grouped}", params
 
 
@@ -224,28 +245,17 @@ def _largest_query(
 ) -> tuple[str, dict[str, object]]:
     """SQL for the SPLIT_LIMIT largest values of `name` (a fixed SQL expression) in each
     bucket under the rule, ranked by SQLite so that only those reach Python."""
-    where, filter_params = _filter_sql(filters)
-    cte, source, index, bucket_params = _in_buckets(buckets, join)
-    credit = "sum(min(h.gap_next_ms, :timeout_ms))"
-    # A single bucket's index is the constant 0, which SQLite would read as a column number.
-    single = len(buckets) == 1
-    partition = "" if single else f"PARTITION BY {index} "
-    group = name if single else f"{index}, {name}"
+    cte, grouped, params = _grouped(
+        user_id, buckets, [name], timeout_ms, filters, join=join, condition=condition
+    )
     sql = (
-        f"{cte}SELECT bucket, name, ms FROM ("
-        f" SELECT {index} AS bucket, {name} AS name, {credit} AS ms,"
-        f" row_number() OVER ({partition}ORDER BY {credit} DESC, {name}) AS place"
-        f" FROM {source}{condition}{where} GROUP BY {group}"
+        f"{cte}SELECT bucket, d0, ms FROM ("
+        " SELECT bucket, d0, ms,"
+        " row_number() OVER (PARTITION BY bucket ORDER BY ms DESC, d0) AS place"
+        f" FROM ({grouped})"
         ") WHERE place <= :split_limit"
     )
-    params = {
-        "user_id": user_id,
-        "timeout_ms": timeout_ms,
-        "split_limit": SPLIT_LIMIT,
-        **bucket_params,
-        **filter_params,
-    }
-    return sql, params
+    return sql, {**params, "split_limit": SPLIT_LIMIT}
 
 
 async def _ranked_per_bucket(

@@ -43,18 +43,14 @@ _STORED_PAGE = _PAGE_OF.format(columns=_STORED_COLUMNS, from_=_FROM)
 # The same walk as _PAGE, each row with about how many bytes its JSON takes, so that a page can
 # stop before it grows past a size: fields hold up to a few hundred kilobytes (500 dependencies
 # of 1024 characters), so a count of rows alone bounds nothing. 400 covers the fixed fields.
-_PAGE_SIZES = """
-SELECT h.id, 400 + length(CAST(h.entity AS BLOB))
-    + coalesce(length(CAST(h.dependencies AS BLOB)), 0) + coalesce(length(h.project), 0)
-    + coalesce(length(h.branch), 0) + coalesce(length(h.language), 0)
-    + coalesce(length(h.machine), 0) + coalesce(length(h.category), 0)
-    + coalesce((SELECT length(ua.value) FROM user_agents ua WHERE ua.id = h.user_agent_id), 0)
-FROM heartbeats h
-WHERE h.user_id = :user_id AND h.time_ms >= max(:start_ms, :after_time) AND h.time_ms < :end_ms
-  AND (h.time_ms > :after_time OR h.id > :after_id)
-ORDER BY h.time_ms, h.id
-LIMIT :limit
-"""
+_PAGE_SIZES = _PAGE_OF.format(
+    columns="h.id, 400 + length(CAST(h.entity AS BLOB))"
+    " + coalesce(length(CAST(h.dependencies AS BLOB)), 0) + coalesce(length(h.project), 0)"
+    " + coalesce(length(h.branch), 0) + coalesce(length(h.language), 0)"
+    " + coalesce(length(h.machine), 0) + coalesce(length(h.category), 0)"
+    " + coalesce((SELECT length(ua.value) FROM user_agents ua WHERE ua.id = h.user_agent_id), 0)",
+    from_="heartbeats h",
+)
 
 _ROWS_BY_ID = f"""
 SELECT {_COLUMNS} FROM {_FROM}

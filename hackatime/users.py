@@ -333,17 +333,18 @@ def is_listed(user: User) -> bool:
     return user.is_public and user.trust_level != "red"
 
 
+def _sees_everything(viewer: User | None, target: User) -> bool:
+    """Self and admins; None is a request with no key."""
+    return viewer is not None and (viewer.id == target.id or viewer.is_admin)
+
+
 def may_view_stats(viewer: User | None, target: User) -> bool:
     """Self and admins always; others, and requests with no key (None), only a listed user."""
-    if viewer is not None and (viewer.id == target.id or viewer.is_admin):
-        return True
-    return is_listed(target)
+    return _sees_everything(viewer, target) or is_listed(target)
 
 
 def may_view_profile(viewer: User | None, target: User) -> bool:
     """Whether `viewer` (None: a request with no key) may learn that `target` exists and its
     trust level: self and admins always, others only a public user. To anyone else a private
     user is an unknown one."""
-    if viewer is not None and (viewer.id == target.id or viewer.is_admin):
-        return True
-    return target.is_public
+    return _sees_everything(viewer, target) or target.is_public
