@@ -43,10 +43,13 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, message, exc.headers)
 
 
-async def server_error_handler(request: Request, exc: Exception) -> Response:
+def _logged_path(request: Request) -> str:
     # The path is decoded: %0A in it would otherwise start a forged line.
-    path = printable(request.url.path, 2000)
-    log.error("unhandled error on %s %s", request.method, path, exc_info=exc)
+    return printable(request.url.path, 2000)
+
+
+async def server_error_handler(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error on %s %s", request.method, _logged_path(request), exc_info=exc)
     return error_response(500, "Internal server error")
 
 
@@ -60,7 +63,7 @@ async def database_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, sqlite3.Error)
     if not is_disk_full(exc):
         return await server_error_handler(request, exc)
-    log.warning("disk full: %s %s was refused with 507", request.method, request.url.path)
+    log.warning("disk full: %s %s was refused with 507", request.method, _logged_path(request))
     return error_response(
         507,
         "The server's disk is full: nothing from this request was stored; send it again later",

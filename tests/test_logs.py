@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -145,3 +146,26 @@ async def test_an_unhandled_error_logs_its_path_on_one_line(
     assert response.status_code == 500, response.text
     messages = [record.getMessage() for record in caplog.records if record.name == "hackatime"]
     assert messages == ["unhandled error on GET /api/v1/users/x\\x1b[2J\\u2028ERROR: forged/stats"]
+
+
+async def test_a_full_disk_logs_its_path_on_one_line(
+    raw_client: httpx.AsyncClient,
+    alice: Account,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def disk_full(*_args: object, **_kwargs: object) -> None:
+        error = sqlite3.OperationalError("database or disk is full")
+        error.sqlite_errorname = "SQLITE_FULL"
+        raise error
+
+    monkeypatch.setattr(users, "find_user", disk_full)
+    with caplog.at_level(logging.WARNING, logger="hackatime"):
+        response = await raw_client.get(
+            "/api/v1/users/x%1b[2J%E2%80%A8ERROR:%20forged/stats", headers=alice.bearer
+        )
+    assert response.status_code == 507, response.text
+    messages = [record.getMessage() for record in caplog.records if record.name == "hackatime"]
+    assert messages == [
+        "disk full: GET /api/v1/users/x\\x1b[2J\\u2028ERROR: forged/stats was refused with 507"
+    ]
