@@ -28,7 +28,8 @@ import orjson
 from hackatime import aliases
 from hackatime.db import Database
 
-UNKNOWN = "Unknown"
+# The name shown for heartbeats without a value; aliases holds it, since no alias may name it.
+UNKNOWN = aliases.UNKNOWN
 
 # Split name -> column. Only these names ever reach SQL.
 DIMENSIONS = {
