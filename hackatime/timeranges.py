@@ -28,6 +28,10 @@ class TimeRange:
         return Bucket(self.start_ms, self.end_ms)
 
 
+# All time: every heartbeat a user can have (the future is capped at an hour at ingest).
+ALL_TIME = Bucket(0, 2**62)
+
+
 def zone(name: str, parameter: str = "timezone") -> ZoneInfo:
     if not is_zone(name):
         raise BadRequest(f"{parameter}: {name[:60]!r} is not an IANA time zone")

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from hackatime import timeranges
 from hackatime.web import ranges
 
 TODAY = date(2026, 11, 28)
@@ -38,7 +39,7 @@ def test_named_ranges_end_today_in_the_users_zone(key: str, first: date, last: d
 
 def test_all_time_is_the_apis_all_time() -> None:
     chosen = ranges.choose_range("all_time", None, None, TODAY, TOKYO, "last_7_days")
-    assert chosen.bucket == ranges.ALL_TIME
+    assert chosen.bucket == timeranges.ALL_TIME
     assert chosen.first is None
     assert chosen.label == "All time"
 

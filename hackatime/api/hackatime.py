@@ -39,8 +39,6 @@ from hackatime.responses import JSONResponse
 STATS_FEATURES = ("languages", "projects", "editors", "operating_systems", "machines", "categories")
 DEFAULT_FEATURES = ("languages", "projects")
 HEARTBEAT_PAGE_LIMIT = 100
-# All time: every heartbeat a user can have (the future is capped at an hour at ingest).
-ALL_TIME = durations.Bucket(0, 2**62)
 
 
 def _trust_factor(user: users.User) -> dict[str, Any]:
@@ -97,8 +95,8 @@ async def _stats(request: Request, target: users.User) -> JSONResponse:
         start_param,
         end_param,
         tz,
-        default_start_ms=ALL_TIME.start_ms,
-        default_end_ms=ALL_TIME.end_ms,
+        default_start_ms=timeranges.ALL_TIME.start_ms,
+        default_end_ms=timeranges.ALL_TIME.end_ms,
         start_name="start_date",
         end_name="end_date",
     )
@@ -223,8 +221,8 @@ def _heartbeat_range(request: Request, tz: ZoneInfo) -> timeranges.TimeRange:
         params.get(start_name),
         params.get(end_name),
         tz,
-        default_start_ms=ALL_TIME.start_ms,
-        default_end_ms=ALL_TIME.end_ms,
+        default_start_ms=timeranges.ALL_TIME.start_ms,
+        default_end_ms=timeranges.ALL_TIME.end_ms,
         start_name=start_name,
         end_name=end_name,
     )
@@ -254,7 +252,9 @@ async def my_heartbeats(request: Request) -> JSONResponse:
     return JSONResponse(
         {
             "start": timeranges.iso(span.start_ms) if span.start_ms else None,
-            "end": timeranges.iso(span.end_ms) if span.end_ms != ALL_TIME.end_ms else None,
+            "end": timeranges.iso(span.end_ms)
+            if span.end_ms != timeranges.ALL_TIME.end_ms
+            else None,
             "total_seconds": total.total_ms / 1000,
             "heartbeats": [heartbeats.heartbeat_json(row) for row in rows],
             "next": next_url,

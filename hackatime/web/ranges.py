@@ -10,8 +10,6 @@ from zoneinfo import ZoneInfo
 from hackatime import durations, timeranges
 from hackatime.errors import BadRequest
 
-ALL_TIME = durations.Bucket(0, 2**62)
-
 RANGES = {
     "today": "Today",
     "last_7_days": "Last 7 days",
@@ -60,7 +58,7 @@ def choose_range(
         "this_year": today.replace(month=1, day=1),
     }
     if key == "all_time":
-        return ChosenRange(key, RANGES[key], None, None, ALL_TIME)
+        return ChosenRange(key, RANGES[key], None, None, timeranges.ALL_TIME)
     return _dated(key, RANGES[key], firsts[key], today, tz)
 
 
