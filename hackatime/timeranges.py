@@ -10,11 +10,15 @@ import calendar
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from hackatime.config import is_zone
 from hackatime.durations import Bucket
 from hackatime.errors import BadRequest
+
+if TYPE_CHECKING:
+    from hackatime.users import User
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,12 @@ def zone(name: str, parameter: str = "timezone") -> ZoneInfo:
     if not is_zone(name):
         raise BadRequest(f"{parameter}: {name[:60]!r} is not an IANA time zone")
     return ZoneInfo(name)
+
+
+def user_zone(user: User, default_timezone: str) -> ZoneInfo:
+    """The zone a user's days are counted in: theirs, the one their clients report, else the
+    server's default (User.zone_name)."""
+    return zone(user.zone_name(default_timezone))
 
 
 def to_ms(moment: datetime) -> int:

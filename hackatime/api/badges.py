@@ -70,7 +70,7 @@ async def _badge_parts(request: Request) -> tuple[str, str, str, users.User]:
     viewer = await optional_caller(request)
     target = await visible_user(request, viewer, request.path_params["username"])
     project = request.path_params.get("project")
-    zone = timeranges.zone(target.zone_name(settings(request).default_timezone))
+    zone = timeranges.user_zone(target, settings(request).default_timezone)
     total_ms = await time_in_range(
         database(request),
         target,

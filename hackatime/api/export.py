@@ -19,7 +19,7 @@ async def export(request: Request) -> StreamingResponse:
     if file_format not in writers.FORMATS:
         raise BadRequest(f"format: must be one of {', '.join(writers.FORMATS)}")
     db = database(request)
-    tz = timeranges.zone(user.zone_name(settings(request).default_timezone))
+    tz = timeranges.user_zone(user, settings(request).default_timezone)
     now = now_ms(request)
     first_ms, end_ms = await writers.default_range(db, user.id, now)
     span = timeranges.resolve_range(

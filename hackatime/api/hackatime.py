@@ -231,7 +231,7 @@ def _heartbeat_range(request: Request, tz: ZoneInfo) -> timeranges.TimeRange:
 async def my_heartbeats(request: Request) -> JSONResponse:
     user = await caller(request)
     db = database(request)
-    tz = timeranges.zone(user.zone_name(settings(request).default_timezone))
+    tz = timeranges.user_zone(user, settings(request).default_timezone)
     span = _heartbeat_range(request, tz)
     limit = query_positive_int(
         request, "limit", default=HEARTBEAT_PAGE_LIMIT, maximum=HEARTBEAT_PAGE_LIMIT

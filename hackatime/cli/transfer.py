@@ -117,7 +117,7 @@ def _now_ms() -> int:
 
 async def _import(db: Database, settings: Settings, args: argparse.Namespace) -> int:
     user = await named_user(db, args.user)
-    tz = timeranges.zone(user.zone_name(settings.default_timezone))
+    tz = timeranges.user_zone(user, settings.default_timezone)
     report = importer.ImportReport()
     try:
         if args.url:
@@ -187,7 +187,7 @@ async def _import_remote(
 
 async def _export(db: Database, settings: Settings, args: argparse.Namespace) -> int:
     user = await named_user(db, args.user)
-    tz = timeranges.zone(user.zone_name(settings.default_timezone))
+    tz = timeranges.user_zone(user, settings.default_timezone)
     first_ms, end_ms = await writers.default_range(db, user.id, _now_ms())
     span = timeranges.resolve_range(
         args.start,
@@ -233,7 +233,7 @@ async def _export(db: Database, settings: Settings, args: argparse.Namespace) ->
 
 async def _compare(db: Database, settings: Settings, args: argparse.Namespace) -> int:
     user = await named_user(db, args.user)
-    tz = timeranges.zone(user.zone_name(settings.default_timezone))
+    tz = timeranges.user_zone(user, settings.default_timezone)
     span = await writers.history_span(db, user.id)
     if span == (0, 0) and not (args.start and args.end):
         print(f"{user.username} has no heartbeats")

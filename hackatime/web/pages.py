@@ -94,7 +94,7 @@ async def _form(request: Request) -> dict[str, str] | None:
 
 
 def _zone(request: Request, user: users.User) -> ZoneInfo:
-    return timeranges.zone(user.zone_name(settings(request).default_timezone))
+    return timeranges.user_zone(user, settings(request).default_timezone)
 
 
 def _range(request: Request, tz: ZoneInfo, default: str) -> ranges.ChosenRange:
