@@ -183,9 +183,7 @@ async def update_user(
     problems = validate_fields(email=email, timezone=timezone, trust_level=trust_level)
     if problems:
         raise UserError("; ".join(problems))
-    user = await get_user_by_name(db, username)
-    if user is None:
-        raise UserError(f"no user named {username!r}")
+    user = await named_user(db, username)
     changes: dict[str, object] = {}
     if email is not None:
         changes["email"] = email or None
@@ -213,9 +211,7 @@ async def update_user(
 
 
 async def rotate_key(db: Database, username: str) -> str:
-    user = await get_user_by_name(db, username)
-    if user is None:
-        raise UserError(f"no user named {username!r}")
+    user = await named_user(db, username)
     key = new_api_key()
     await _write(db, "UPDATE users SET api_key_sha256 = ? WHERE id = ?", (key_digest(key), user.id))
     return key
@@ -271,6 +267,14 @@ async def get_user_by_id(db: Database, user_id: int) -> User | None:
 
 async def get_user_by_name(db: Database, username: str) -> User | None:
     return await _one(db, "username = ?", username)
+
+
+async def named_user(db: Database, username: str) -> User:
+    """The user of that name; UserError when there is none."""
+    user = await get_user_by_name(db, username)
+    if user is None:
+        raise UserError(f"no user named {username!r}")
+    return user
 
 
 # How long the user a key belongs to is remembered. Every request authenticates, and a lookup

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from hackatime import goals, users
-from hackatime.cli.common import Commands, database_command, named_user, run_action
+from hackatime.cli.common import Commands, database_command, run_action
 from hackatime.config import Settings
 from hackatime.db import Database
 
@@ -115,7 +115,7 @@ async def _list(db: Database, args: argparse.Namespace) -> int:
 
 async def _key(db: Database, args: argparse.Namespace) -> int:
     if not args.rotate:
-        await named_user(db, args.name)
+        await users.named_user(db, args.name)
         raise users.UserError(
             "keys are stored only as digests and cannot be shown again; "
             "use --rotate to make a new one"
@@ -127,7 +127,7 @@ async def _key(db: Database, args: argparse.Namespace) -> int:
 
 
 async def _remove(db: Database, args: argparse.Namespace) -> int:
-    user = await named_user(db, args.name)
+    user = await users.named_user(db, args.name)
     heartbeat_count, goal_count = await users.owned_rows(db, user)
     what = f"user {user.username!r} with {heartbeat_count} heartbeats and {goal_count} goals"
     if not args.yes and not _confirm(f"Delete {what}? This cannot be undone. [y/N] "):
@@ -179,7 +179,7 @@ async def _goal_add(db: Database, args: argparse.Namespace) -> int:
 
 
 async def _goal_list(db: Database, args: argparse.Namespace) -> int:
-    user_id = (await named_user(db, args.user)).id if args.user else None
+    user_id = (await users.named_user(db, args.user)).id if args.user else None
     found = await goals.list_goals(db, user_id)
     if not found:
         print(f"No goals for {args.user!r} yet." if args.user else "No goals yet.")

@@ -77,10 +77,3 @@ def database_command(action: Action, *, writable: bool = True) -> Command:
         return run_action(settings, args, action, writable=writable)
 
     return command
-
-
-async def named_user(db: Database, name: str) -> users.User:
-    user = await users.get_user_by_name(db, name)
-    if user is None:
-        raise users.UserError(f"no user named {name!r}")
-    return user

@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from hackatime import timeranges, users
-from hackatime.cli.common import Commands, fail, named_user, require_database, run_on_database
+from hackatime.cli.common import Commands, fail, require_database, run_on_database
 from hackatime.compare import compare_months, comparison_lines
 from hackatime.config import Settings
 from hackatime.db import Database
@@ -116,7 +116,7 @@ def _now_ms() -> int:
 
 
 async def _import(db: Database, settings: Settings, args: argparse.Namespace) -> int:
-    user = await named_user(db, args.user)
+    user = await users.named_user(db, args.user)
     tz = timeranges.user_zone(user, settings.default_timezone)
     report = importer.ImportReport()
     try:
@@ -186,7 +186,7 @@ async def _import_remote(
 
 
 async def _export(db: Database, settings: Settings, args: argparse.Namespace) -> int:
-    user = await named_user(db, args.user)
+    user = await users.named_user(db, args.user)
     tz = timeranges.user_zone(user, settings.default_timezone)
     first_ms, end_ms = await writers.default_range(db, user.id, _now_ms())
     span = timeranges.resolve_range(
@@ -232,7 +232,7 @@ async def _export(db: Database, settings: Settings, args: argparse.Namespace) ->
 
 
 async def _compare(db: Database, settings: Settings, args: argparse.Namespace) -> int:
-    user = await named_user(db, args.user)
+    user = await users.named_user(db, args.user)
     tz = timeranges.user_zone(user, settings.default_timezone)
     span = await writers.history_span(db, user.id)
     if span == (0, 0) and not (args.start and args.end):
