@@ -36,12 +36,7 @@ async def compare_months(
 ) -> list[MonthTotals]:
     """Each month of first..last in the zone, measured on its own under both rules."""
     spans = month_spans(first, last)
-    buckets = [
-        durations.Bucket(
-            timeranges.day_start_ms(start, tz), timeranges.day_start_ms(end + timedelta(days=1), tz)
-        )
-        for start, end in spans
-    ]
+    buckets = [timeranges.dates_bucket(start, end, tz) for start, end in spans]
     totals = await durations.totals_under_both_rules(db, user_id, buckets, timeout_ms=timeout_ms)
     return [
         MonthTotals(start.strftime("%Y-%m"), start, end, each.server_ms, each.wakatime_ms)

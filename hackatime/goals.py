@@ -163,12 +163,13 @@ async def progress(
             status = "pending"
         else:
             status = "fail"
+        period = timeranges.dates_bucket(first, last, tz)
         result.append(
             PeriodProgress(
                 first=first,
                 last=last,
-                start_ms=timeranges.day_start_ms(first, tz),
-                end_ms=timeranges.day_start_ms(last + timedelta(days=1), tz),
+                start_ms=period.start_ms,
+                end_ms=period.end_ms,
                 actual_ms=actual_ms,
                 status=status,
             )

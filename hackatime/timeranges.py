@@ -70,6 +70,11 @@ def day_range(day: date, tz: ZoneInfo) -> TimeRange:
     return TimeRange(day_start_ms(day, tz), day_start_ms(day + timedelta(days=1), tz), tz)
 
 
+def dates_bucket(first: date, last: date, tz: ZoneInfo) -> Bucket:
+    """Local days first..last inclusive as one range: first's midnight to the one after last."""
+    return Bucket(day_start_ms(first, tz), day_start_ms(last + timedelta(days=1), tz))
+
+
 def local_date(ms: int, tz: ZoneInfo) -> date:
     return from_ms(ms, tz).date()
 

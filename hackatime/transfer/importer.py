@@ -18,7 +18,7 @@ import signal
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -258,9 +258,7 @@ async def report_lines(
     if dates is None:
         return [*lines, "dates covered:  none"]
     first, last = dates
-    span = durations.Bucket(
-        timeranges.day_start_ms(first, tz), timeranges.day_start_ms(last + timedelta(days=1), tz)
-    )
+    span = timeranges.dates_bucket(first, last, tz)
     total = await durations.breakdown(db, user_id, span, timeout_ms=timeout_ms)
     months = await compare_months(db, user_id, first, last, tz, timeout_ms=timeout_ms)
     return [

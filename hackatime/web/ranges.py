@@ -65,7 +65,4 @@ def choose_range(
 def _dated(key: str, label: str, first: date, last: date, tz: ZoneInfo) -> ChosenRange:
     # First local midnight to the one after the last day: the bucket the API's start_date and
     # end_date make of the same two dates (parse_moment reads a date the same way).
-    bucket = durations.Bucket(
-        timeranges.day_start_ms(first, tz), timeranges.day_start_ms(last + timedelta(days=1), tz)
-    )
-    return ChosenRange(key, label, first, last, bucket)
+    return ChosenRange(key, label, first, last, timeranges.dates_bucket(first, last, tz))
