@@ -129,43 +129,49 @@ async def test_plugin_errors_survive_any_body(
     assert line.startswith("plugin error reported by alice: ")
 
 
-async def test_an_unhandled_error_logs_its_path_on_one_line(
+def _disk_full() -> sqlite3.Error:
+    error = sqlite3.OperationalError("database or disk is full")
+    error.sqlite_errorname = "SQLITE_FULL"
+    return error
+
+
+FORGED = "x\\x1b[2J\\u2028ERROR: forged"
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "message"),
+    [
+        pytest.param(
+            RuntimeError("boom"),
+            500,
+            f"unhandled error on GET /api/v1/users/{FORGED}/stats",
+            id="unhandled",
+        ),
+        pytest.param(
+            _disk_full(),
+            507,
+            f"disk full: GET /api/v1/users/{FORGED}/stats was refused with 507",
+            id="disk-full",
+        ),
+    ],
+)
+async def test_an_error_logs_its_path_on_one_line(
     raw_client: httpx.AsyncClient,
     alice: Account,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+    status: int,
+    message: str,
 ) -> None:
-    async def explode(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(users, "find_user", explode)
-    with caplog.at_level(logging.ERROR, logger="hackatime"):
-        response = await raw_client.get(
-            "/api/v1/users/x%1b[2J%E2%80%A8ERROR:%20forged/stats", headers=alice.bearer
-        )
-    assert response.status_code == 500, response.text
-    messages = [record.getMessage() for record in caplog.records if record.name == "hackatime"]
-    assert messages == ["unhandled error on GET /api/v1/users/x\\x1b[2J\\u2028ERROR: forged/stats"]
-
-
-async def test_a_full_disk_logs_its_path_on_one_line(
-    raw_client: httpx.AsyncClient,
-    alice: Account,
-    caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    async def disk_full(*_args: object, **_kwargs: object) -> None:
-        error = sqlite3.OperationalError("database or disk is full")
-        error.sqlite_errorname = "SQLITE_FULL"
+    async def fail(*_args: object, **_kwargs: object) -> None:
         raise error
 
-    monkeypatch.setattr(users, "find_user", disk_full)
+    monkeypatch.setattr(users, "find_user", fail)
     with caplog.at_level(logging.WARNING, logger="hackatime"):
         response = await raw_client.get(
             "/api/v1/users/x%1b[2J%E2%80%A8ERROR:%20forged/stats", headers=alice.bearer
         )
-    assert response.status_code == 507, response.text
+    assert response.status_code == status, response.text
     messages = [record.getMessage() for record in caplog.records if record.name == "hackatime"]
-    assert messages == [
-        "disk full: GET /api/v1/users/x\\x1b[2J\\u2028ERROR: forged/stats was refused with 507"
-    ]
+    assert messages == [message]
